@@ -34,7 +34,9 @@ class ParamsError(NewsauditError):
 def load_params(path: str | Path = DEFAULT_PARAMS) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
-        raise ParamsError(f"parameter file {path} does not exist (run from the project root or pass --params)")
+        raise ParamsError(
+            f"parameter file {path} does not exist (run from the project root or pass --params)"
+        )
     with path.open(encoding="utf-8") as fh:
         params = yaml.safe_load(fh) or {}
     if not isinstance(params, dict):

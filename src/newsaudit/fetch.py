@@ -70,7 +70,9 @@ def load_registry(path: str | Path | None = None) -> dict[str, dict]:
 def registry_files(registry: dict[str, dict], names: list[str]) -> list[RegistryFile]:
     unknown = sorted(set(names) - set(registry))
     if unknown:
-        raise FetchError(f"data.datasets names unknown dataset(s) {unknown}; the registry has {sorted(registry)}")
+        raise FetchError(
+            f"data.datasets names unknown dataset(s) {unknown}; the registry has {sorted(registry)}"
+        )
     return [
         RegistryFile(
             dataset=name,
@@ -94,7 +96,7 @@ def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
 
 
 def _download(url: str, dest: Path, timeout: float) -> None:
-    with urllib.request.urlopen(url, timeout=timeout) as resp, dest.open("wb") as out:  # noqa: S310
+    with urllib.request.urlopen(url, timeout=timeout) as resp, dest.open("wb") as out:
         shutil.copyfileobj(resp, out)
 
 
@@ -148,7 +150,7 @@ def fetch(params: DataParams, registry: dict[str, dict] | None = None) -> dict[s
     entries = registry_files(registry, params.datasets)
     mirror, external = Path(params.mirror), Path(params.external)
     counts: dict[str, int] = {}
-    for entry in tqdm(entries, desc="fetch", unit="file"):
+    for entry in tqdm(entries, desc="fetch", unit="file", disable=None):
         path = obtain(entry, mirror, external, params.download_timeout_s)
         if entry.unpack:
             if not path.name.endswith(ARCHIVE_SUFFIXES):
