@@ -244,3 +244,10 @@ def test_html_to_text_matches_the_benchmark_dump(mirror):
         html = gzip.decompress((bench / "html" / f"{page_id}.html.gz").read_bytes()).decode("utf-8")
         expected = dump[page_id]["articleBody"] if isinstance(dump[page_id], dict) else dump[page_id]
         assert html_to_text(html) == expected
+
+
+def test_utf8_page_with_a_few_corrupt_bytes_is_kept():
+    data = ("Grüße aus München. " * 20).encode("utf-8") + b"\xe9 " + ("Straße " * 10).encode("utf-8")
+    text, encoding = decode_bytes(data, "x.html")
+    assert encoding == "utf-8-lossy"
+    assert text.startswith("Grüße aus München") and "\ufffd" in text

@@ -7,8 +7,10 @@ A corpus is a folder (or one file) of pages: ``.txt`` dumps, ``.html``/``.htm``/
 ``inputs == accepted + rejected`` is checked before anything is written.
 
 Decoding: a byte-order mark wins; then strict UTF-8; then (HTML) the charset the page declares; then
+UTF-8 with U+FFFD for a few corrupt bytes when the rest is valid UTF-8; then
 a confident non-Latin guess of ``charset-normalizer``; then windows-1252 (the web's default for
-undeclared pages). A page none of these decode is rejected. Text then goes
+undeclared pages, a rare undefined byte allowed); then a CJK guess. A page none of these decode is
+rejected. Text then goes
 through ``ftfy`` (mojibake repair, curly quotes kept) and Unicode NFC normalisation.
 """
 
@@ -111,6 +113,26 @@ BOMS = (
 )
 # A charset-normalizer guess with more "chaos" than this is noise, not text.
 MAX_CHAOS = 0.2
+# Valid non-ASCII characters needed per corrupt byte to read a page as damaged UTF-8.
+UTF8_VALID_RATIO = 3
+# Bytes that windows-1252 leaves undefined, per byte of page, still read as a stray byte (U+FFFD).
+MAX_STRAY_BYTES = 0.001
+CJK_CODECS = frozenset(
+    codecs.lookup(n).name
+    for n in (
+        "cp932",
+        "shift_jis",
+        "euc_jp",
+        "iso2022_jp",
+        "big5",
+        "big5hkscs",
+        "gb2312",
+        "gbk",
+        "gb18030",
+        "euc_kr",
+        "cp949",
+    )
+)
 FTFY_CONFIG = ftfy.TextFixerConfig(uncurl_quotes=False, normalization="NFC")
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
@@ -255,17 +277,36 @@ def decode_bytes(data: bytes, where: str, declared: str | None = None) -> tuple[
             return data.decode(declared), codecs.lookup(declared).name
         except (LookupError, UnicodeDecodeError):
             pass
-    # charset-normalizer is good at telling scripts apart (Cyrillic, Greek, CJK...) but unreliable
-    # among Latin code pages on short text (it reads German cp1252 as mac_roman). So: a confident
-    # non-Latin guess wins; otherwise windows-1252, the web's default for undeclared pages (WHATWG).
+    lossy = _mostly_utf8(data)
+    if lossy is not None:
+        return lossy, "utf-8-lossy"
+    # charset-normalizer is good at telling scripts apart (Cyrillic, Greek...) but unreliable among
+    # Latin code pages on short text (it reads German cp1252 as mac_roman). So: a confident non-Latin
+    # guess wins; otherwise windows-1252, the web's default for undeclared pages (WHATWG), allowing a
+    # rare stray byte; then a CJK multi-byte guess (mostly-Latin markup around Japanese text, say).
     best = charset_normalizer.from_bytes(data).best()
-    if best is not None and best.chaos <= MAX_CHAOS and not _mostly_latin(str(best)):
+    confident = best is not None and best.chaos <= MAX_CHAOS
+    if confident and not _mostly_latin(str(best)):
         return str(best), codecs.lookup(best.encoding).name
-    try:
-        return data.decode("cp1252"), "cp1252"
-    except UnicodeDecodeError:
-        pass
+    text = data.decode("cp1252", errors="replace")
+    if text.count("\ufffd") - data.count("\ufffd".encode()) <= len(data) * MAX_STRAY_BYTES:
+        return text, "cp1252"
+    if confident and codecs.lookup(best.encoding).name in CJK_CODECS:
+        return str(best), codecs.lookup(best.encoding).name
     raise Rejection("undecodable", f"{where}: undecodable bytes: {utf8_error}, and no other encoding fits")
+
+
+def _mostly_utf8(data: bytes) -> str | None:
+    """UTF-8 with a few corrupt bytes (common in real crawls): decoded with U+FFFD for the bad bytes.
+
+    Only when the page's other non-ASCII characters are valid UTF-8 (at least ``UTF8_VALID_RATIO``
+    valid per invalid one); a legacy-encoded page has no valid multi-byte sequences and goes on to
+    the code-page fallbacks instead.
+    """
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd") - data.count("\ufffd".encode())
+    valid = sum(1 for c in text if c > "\x7f") - text.count("\ufffd")
+    return text if bad > 0 and valid >= UTF8_VALID_RATIO * bad else None
 
 
 def _mostly_latin(text: str) -> bool:
