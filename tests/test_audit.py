@@ -1,0 +1,60 @@
+"""``newsaudit audit``: runs on a user's corpus, never overwrites what the user has."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from newsaudit import cli
+from newsaudit.audit import audit, check_out_dir
+from newsaudit.errors import NewsauditError
+
+TEXT = (
+    "Gunmen attacked a checkpoint in the north of the country on Monday, killing two soldiers, police said."
+)
+
+
+def make_corpus(root: Path) -> Path:
+    root.mkdir()
+    (root / "001_a.txt").write_text(TEXT)
+    (root / "002_b.txt").write_text("Another page. " + TEXT)
+    (root / "003_c.txt").write_bytes(b"")
+    return root
+
+
+def test_audit_writes_pages_and_summary(tmp_path):
+    corpus = make_corpus(tmp_path / "crawl")
+    summary = audit(corpus, tmp_path / "out", {}, tmp_path / "models")
+    pages = pd.read_parquet(tmp_path / "out" / "pages.parquet")
+    assert len(pages) == 3 and summary["ingest"]["rejected"] == 1
+    on_disk = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert on_disk["ingest"]["inputs"] == 3 and "ingest" in on_disk["steps"]
+
+
+def test_audit_refuses_to_overwrite_without_force(tmp_path):
+    corpus = make_corpus(tmp_path / "crawl")
+    audit(corpus, tmp_path / "out", {}, tmp_path / "models")
+    with pytest.raises(NewsauditError, match=r"already holds audit results .*--force"):
+        audit(corpus, tmp_path / "out", {}, tmp_path / "models")
+    audit(corpus, tmp_path / "out", {}, tmp_path / "models", force=True)
+
+
+def test_out_inside_the_corpus_is_refused(tmp_path):
+    corpus = make_corpus(tmp_path / "crawl")
+    with pytest.raises(NewsauditError, match="inside the corpus"):
+        check_out_dir(corpus, corpus / "audit", force=True)
+
+
+def test_cli_audit(tmp_path):
+    corpus = make_corpus(tmp_path / "crawl")
+    params = tmp_path / "params.yaml"
+    params.write_text("ingest:\n  workers: 1\n")
+    assert cli.main(["--params", str(params), "audit", str(corpus), "--out", str(tmp_path / "o")]) == 0
+    assert (tmp_path / "o" / "pages.parquet").is_file()
+    assert (
+        cli.main(["--params", str(params), "audit", str(tmp_path / "missing"), "--out", str(tmp_path / "p")])
+        == 2
+    )
