@@ -1,0 +1,189 @@
+"""The ``duplicates`` stage: within-page repetition, exact and near duplicates across pages.
+
+Reads the cleaned pages table (``data/interim/pages_clean.parquet``) and writes it back with added
+columns (``data/interim/pages_dedup.parquet``):
+
+* the Gopher repetition statistics of the cleaned text as the boilerplate stage left it
+  (:mod:`newsaudit.duplicates_gopher`, datatrove's definitions);
+* ``clean_text`` with repeated paragraphs removed (first occurrence kept) and
+  ``repeated_paragraphs_removed``;
+* ``exact_dup_of``: the ``doc_id`` of the canonical page whose normalised text (lowercase,
+  punctuation and whitespace runs collapsed) is identical; null on the canonical page itself;
+* ``near_dup_cluster``: the ``doc_id`` of the cluster's representative; a cluster holds a page with
+  all its exact and near duplicates (:mod:`newsaudit.duplicates_minhash`); a page without
+  duplicates is its own cluster;
+* ``is_representative``: the longest cleaned text of its cluster, ties by smallest ``doc_id``;
+* ``sim_to_representative``: estimated Jaccard similarity of word shingles with the representative
+  (1.0 for the representative and its exact duplicates).
+
+Rejected rows, error pages and pages whose cleaned text has no word pass through unchanged apart
+from the statistics: their cluster fields are null and ``is_representative`` is false, so they are
+never mistaken for syndicated copies of each other (all "404" pages look alike).
+
+Everything is computed in ``doc_id`` order, so the output does not depend on the input order.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import xxhash
+from tqdm import tqdm
+
+from newsaudit.config import Section, load_params, section
+from newsaudit.duplicates_gopher import STAT_COLUMNS, WORD_TOKENIZERS, gopher_stats, remove_repeated_paragraphs
+from newsaudit.duplicates_minhash import drop_frequent_lines, normalize_array, near_duplicate_clusters, s_curve, s_curve_midpoint
+from newsaudit.errors import NewsauditError
+
+log = logging.getLogger(__name__)
+
+DUP_COLUMNS = (
+    "repeated_paragraphs_removed",
+    "exact_dup_of",
+    "near_dup_cluster",
+    "is_representative",
+    "sim_to_representative",
+)
+
+
+class DuplicatesParams(Section):
+    """``params.yaml`` section ``duplicates``."""
+
+    num_perm: int = 128  # MinHash signature length (one-permutation bins)
+    bands: int = 32  # LSH bands ...
+    rows: int = 4  # ... of this many signature values; bands * rows <= num_perm
+    shingle: int = 5  # word n-gram size
+    threshold: float = 0.5  # verified estimated Jaccard needed to link two pages
+    seed: int = 1
+    max_bucket_pairs: int = 50  # larger LSH buckets are checked as a star around their first member
+    frequent_line_pages: int = 10  # lines on this many distinct pages are boilerplate for MinHash; 0 = off
+    frequent_line_min_keep: float = 0.5  # ... unless that would remove more than half of a page's words
+    min_repeated_line_chars: int = 30  # shorter repeated lines are kept (list items, "Yes")
+    word_tokenizer: Literal["regex", "datatrove"] = "regex"  # for the Gopher n-gram statistics
+    s_curve_points: list[float] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
+
+    def model_post_init(self, __context: Any) -> None:
+        if self.bands * self.rows > self.num_perm:
+            raise NewsauditError(
+                f"params.yaml duplicates: bands x rows = {self.bands * self.rows} exceeds "
+                f"num_perm = {self.num_perm}"
+            )
+
+    def lsh_kwargs(self) -> dict[str, Any]:
+        keys = ("num_perm", "bands", "rows", "shingle", "threshold", "seed", "max_bucket_pairs")
+        return {k: getattr(self, k) for k in keys}
+
+
+def _eligible(pages: pd.DataFrame) -> pd.Series:
+    """Rows that take part in duplicate detection: accepted, not an error page, with cleaned text."""
+    ok = pages["clean_text"].notna()
+    if "status" in pages:
+        ok &= pages["status"].eq("accepted")
+    if "is_error_page" in pages:
+        ok &= ~pages["is_error_page"].fillna(False).astype(bool)
+    return ok
+
+
+def _repetition(texts: pd.Series, params: DuplicatesParams) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    tokenize = WORD_TOKENIZERS[params.word_tokenizer]
+    stats, cleaned, removed = [], [], []
+    for text in tqdm(texts.tolist(), desc="repetition", unit="page", leave=False, mininterval=2):
+        text = text if isinstance(text, str) else None
+        stats.append(gopher_stats(text, tokenize))
+        new, n = remove_repeated_paragraphs(text, params.min_repeated_line_chars)
+        cleaned.append(new)
+        removed.append(n)
+    frame = pd.DataFrame(stats, index=texts.index, columns=list(STAT_COLUMNS)).astype(float)
+    return frame, pd.Series(cleaned, index=texts.index, dtype=object), pd.Series(removed, index=texts.index)
+
+
+def _pick(frame: pd.DataFrame, by: str) -> pd.Series:
+    """Per group ``by``: the doc_id with the longest text, ties by smallest doc_id."""
+    ordered = frame.sort_values(["_len", "doc_id"], ascending=[False, True], kind="stable")
+    return ordered.groupby(by, sort=False)["doc_id"].first()
+
+
+def cluster_pages(doc_ids: pd.Series, texts: pd.Series, params: DuplicatesParams) -> pd.DataFrame:
+    """Exact and near-duplicate cluster fields for pages with text, indexed like the input.
+
+    Exact duplicates (same normalised text) are collapsed before MinHash, so a crawl that holds a
+    page a thousand times costs one signature.
+    """
+    frame = pd.DataFrame({"doc_id": doc_ids.astype(str), "text": texts})
+    frame = frame.sort_values("doc_id", kind="stable")
+    norm = normalize_array(frame["text"].tolist()).to_pylist()
+    frame["_norm"] = norm
+    frame["_len"] = frame["text"].str.len()
+    has_words = frame["_norm"].str.len() > 0
+    out = pd.DataFrame(
+        {
+            "exact_dup_of": pd.Series(None, index=frame.index, dtype=object),
+            "near_dup_cluster": pd.Series(None, index=frame.index, dtype=object),
+            "is_representative": False,
+            "sim_to_representative": np.nan,
+        },
+        index=frame.index,
+    )
+    frame = frame[has_words]
+    if frame.empty:
+        return out.loc[texts.index]
+    frame["_key"] = [xxhash.xxh3_64_hexdigest(t.encode("utf-8")) for t in frame["_norm"]]
+    canonical = _pick(frame, "_key")
+    frame["_canon"] = frame["_key"].map(canonical)
+    dup = frame["_canon"] != frame["doc_id"]
+    out.loc[frame.index[dup], "exact_dup_of"] = frame.loc[dup, "_canon"]
+
+    # near duplicates among the distinct texts (one canonical page per exact group)
+    uniq = frame[~dup]
+    filtered = drop_frequent_lines(
+        uniq["text"].tolist(), params.frequent_line_pages, params.frequent_line_min_keep
+    )
+    near = near_duplicate_clusters(filtered, uniq["doc_id"].tolist(), **params.lsh_kwargs())
+    label_of_canon = pd.Series(uniq["doc_id"].to_numpy()[near.labels], index=uniq["doc_id"].to_numpy())
+    frame["_cluster"] = frame["_canon"].map(label_of_canon)
+    rep = _pick(frame, "_cluster")
+    frame["_rep"] = frame["_cluster"].map(rep)
+    out.loc[frame.index, "near_dup_cluster"] = frame["_rep"]
+    out.loc[frame.index, "is_representative"] = (frame["_rep"] == frame["doc_id"]).to_numpy()
+
+    # similarity to the representative, through the canonical pages' signatures
+    pos = pd.Series(np.arange(len(uniq)), index=uniq["doc_id"].to_numpy())
+    canon_of = frame.set_index("doc_id")["_canon"]
+    a = pos[frame["_canon"]].to_numpy()
+    b = pos[canon_of[frame["_rep"]]].to_numpy()
+    sig = near.signatures
+    out.loc[frame.index, "sim_to_representative"] = (sig[a] == sig[b]).mean(axis=1)
+    return out.loc[texts.index]
+
+
+def annotate_duplicates(pages: pd.DataFrame, params: DuplicatesParams) -> pd.DataFrame:
+    """Pure: the pages table with repetition statistics, de-repeated ``clean_text`` and clusters."""
+    missing = {"doc_id", "clean_text"} - set(pages.columns)
+    if missing:
+        raise NewsauditError(f"pages table lacks column(s) {sorted(missing)} needed by the duplicates stage")
+    if pages["doc_id"].duplicated().any():
+        first = pages.loc[pages["doc_id"].duplicated(), "doc_id"].iloc[0]
+        raise NewsauditError(f"pages table: doc_id {first!r} occurs more than once")
+    out = pages.copy()
+    stats, cleaned, removed = _repetition(out["clean_text"], params)
+    for col in STAT_COLUMNS:
+        out[col] = stats[col]
+    out["clean_text"] = cleaned.where(out["clean_text"].notna(), None)
+    out["repeated_paragraphs_removed"] = removed.astype("int64")
+    ok = _eligible(out)
+    clusters = cluster_pages(out.loc[ok, "doc_id"], out.loc[ok, "clean_text"], params)
+    out["exact_dup_of"] = pd.Series(None, index=out.index, dtype=object)
+    out["near_dup_cluster"] = pd.Series(None, index=out.index, dtype=object)
+    out["is_representative"] = False
+    out["sim_to_representative"] = np.nan
+    for col in ("exact_dup_of", "near_dup_cluster", "is_representative", "sim_to_representative"):
+        out.loc[clusters.index, col] = clusters[col]
+    out["is_representative"] = out["is_representative"].astype(bool)
+    out["sim_to_representative"] = out["sim_to_representative"].astype(float)
+    return out

@@ -1,0 +1,334 @@
+"""Near-duplicate detection: vectorised one-permutation MinHash, LSH banding, verification, clusters.
+
+Reusable by other stages: :func:`near_duplicate_clusters` takes texts and ids and returns one cluster
+label per text plus the verified pairs.
+
+Method (all numpy, no Python loop over shingles):
+
+1. *Normalise* (lowercase, every non-word character becomes a space) and split into words, so copies
+   that differ only by case or stripped punctuation share all shingles.
+2. *Shingles*: word ``k``-grams; a text shorter than ``k`` words is one shingle. Words are hashed in
+   bulk (``pandas.util.hash_array``, SipHash with a fixed key, so hashes are stable across runs and
+   machines), a shingle hash is a polynomial combination of its word hashes followed by the
+   splitmix64 finaliser.
+3. *Signature*: one-permutation hashing with rotation densification (Li, Owen & Zhang 2012;
+   Shrivastava & Li 2014): a shingle's hash picks one of ``num_perm`` bins and the bin keeps the
+   minimum of the remaining bits. Each bin then collides between two texts with probability equal
+   to their Jaccard similarity, like a classic ``num_perm``-permutation MinHash, but the cost is one
+   hash per shingle instead of ``num_perm``. Empty bins (short texts) borrow from the next non-empty
+   bin to the right, salted with the distance so borrowed and own values never match by accident.
+4. *LSH*: ``bands`` x ``rows`` banding; texts sharing a band bucket are candidates. In a bucket of
+   more than ``max_bucket_pairs`` members only a star around its first member is checked (the
+   quadratic blow-up comes from near-identical boilerplate pages, which the star still joins).
+5. *Verification*: a candidate pair is kept when its signature agreement (an unbiased estimate of
+   the Jaccard similarity) is at least ``threshold``; kept pairs are merged with
+   ``scipy.sparse.csgraph.connected_components`` (union-find).
+
+The candidate probability for Jaccard ``s`` is the S-curve ``1 - (1 - s**rows)**bands``
+(:func:`s_curve`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+# Everything that is not a letter or a digit separates words (RE2 syntax, run by pyarrow in C++).
+NON_WORD = r"[^\p{L}\p{N}]+"
+_U64 = np.uint64
+_MASK32 = _U64(0xFFFFFFFF)
+_EMPTY = np.uint32(0xFFFFFFFF)
+
+
+def normalize_array(texts: Sequence[str | None]) -> pa.Array:
+    """Lowercase, runs of non-alphanumeric characters to one space, trimmed (nulls stay null)."""
+    arr = pa.array(texts, type=pa.string())
+    arr = pc.replace_substring_regex(pc.utf8_lower(arr), pattern=NON_WORD, replacement=" ")
+    return pc.utf8_trim_whitespace(arr)
+
+
+def normalize(text: str) -> str:
+    """The text that shingles and the 'normalized' exact hash see."""
+    return normalize_array([text])[0].as_py()
+
+
+def tokenize(texts: Sequence[str | None]) -> tuple[list[str] | pa.Array, np.ndarray]:
+    """All words of all texts, flattened, and the number of words of each text."""
+    norm = normalize_array(texts)
+    norm = pc.if_else(pc.equal(norm, ""), pa.scalar(None, pa.string()), norm)
+    split = pc.utf8_split_whitespace(norm)
+    lengths = pc.fill_null(pc.list_value_length(split), 0).to_numpy(zero_copy_only=False).astype(np.int64)
+    return pc.list_flatten(split), lengths
+
+
+def words_of(text: str) -> list[str]:
+    return normalize(text).split()
+
+
+def s_curve(s: float | np.ndarray, bands: int, rows: int) -> float | np.ndarray:
+    """Probability that a pair of Jaccard similarity ``s`` shares at least one LSH band."""
+    return 1.0 - (1.0 - np.asarray(s, dtype=float) ** rows) ** bands
+
+
+def s_curve_midpoint(bands: int, rows: int) -> float:
+    """The Jaccard similarity at which the S-curve crosses 0.5: ``(1 - 0.5**(1/bands))**(1/rows)``."""
+    return float((1.0 - 0.5 ** (1.0 / bands)) ** (1.0 / rows))
+
+
+def _splitmix64(x: np.ndarray) -> np.ndarray:
+    x = x + _U64(0x9E3779B97F4A7C15)
+    x = (x ^ (x >> _U64(30))) * _U64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> _U64(27))) * _U64(0x94D049BB133111EB)
+    return x ^ (x >> _U64(31))
+
+
+@dataclass(frozen=True)
+class MinHasher:
+    """One-permutation MinHash with rotation densification over word ``shingle``-grams."""
+
+    num_perm: int = 128
+    shingle: int = 5
+    seed: int = 1
+
+    def _multipliers(self) -> np.ndarray:
+        rng = np.random.default_rng(self.seed)
+        return rng.integers(1, 2**63, size=self.shingle, dtype=np.uint64) | _U64(1)
+
+    def shingle_hashes(self, texts: Sequence[str | None]) -> tuple[np.ndarray, np.ndarray]:
+        """Shingle hashes of each text (with repeats): (doc index per hash, hash)."""
+        k = self.shingle
+        flat, lengths = tokenize(texts)
+        if len(flat) == 0:
+            return np.empty(0, np.int64), np.empty(0, np.uint64)
+        # hash each distinct word once: dictionary-encode the batch, hash the dictionary
+        enc = flat.dictionary_encode()
+        vocab = np.asarray(enc.dictionary.to_pylist(), dtype=object)
+        vocab_hash = _splitmix64(pd.util.hash_array(vocab) ^ _U64(self.seed))
+        wh = vocab_hash[enc.indices.to_numpy(zero_copy_only=False)]
+        n = wh.size
+        ends = np.cumsum(lengths)
+        starts = ends - lengths
+        # doc index of each word: count text starts up to the position (cheaper than np.repeat)
+        first = np.zeros(n + 1, dtype=np.int64)
+        np.add.at(first, starts[lengths > 0], 1)
+        doc_of_word = np.flatnonzero(lengths > 0)[np.cumsum(first[:n]) - 1]
+        mult = self._multipliers()
+        # full k-grams starting at every position, then keep those that end inside their own text
+        if n >= k:
+            acc = wh[: n - k + 1] * mult[0]
+            for j in range(1, k):
+                acc += wh[j : n - k + 1 + j] * mult[j]
+            ok = np.arange(k, n + 1) <= ends[doc_of_word[: n - k + 1]]
+            docs, hashes = doc_of_word[: n - k + 1][ok], acc[ok]
+        else:
+            docs, hashes = np.empty(0, np.int64), np.empty(0, np.uint64)
+        # texts shorter than k words: one shingle of all their words
+        short = np.flatnonzero((lengths > 0) & (lengths < k))
+        if short.size:
+            sh = np.zeros(short.size, dtype=np.uint64)
+            for j in range(k - 1):
+                valid = j < lengths[short]
+                sh += np.where(valid, wh[np.minimum(starts[short] + j, n - 1)] * mult[j], _U64(0))
+            docs = np.concatenate((docs, short))
+            hashes = np.concatenate((hashes, sh))
+        return docs, _splitmix64(hashes)
+
+    def signatures(self, texts: Sequence[str | None]) -> tuple[np.ndarray, np.ndarray]:
+        """``(n, num_perm)`` uint32 signatures and the number of shingles (with repeats) of each text.
+
+        A text without words gets an all-``0xFFFFFFFF`` row and 0 shingles; callers skip it.
+        """
+        docs, hashes = self.shingle_hashes(texts)
+        n, p = len(texts), self.num_perm
+        sizes = np.bincount(docs, minlength=n).astype(np.int64)
+        bins = ((hashes >> _U64(32)) % _U64(p)).astype(np.int64)
+        vals = (hashes & _MASK32).astype(np.uint32)
+        sig = np.full(n * p, _EMPTY, dtype=np.uint32)
+        np.minimum.at(sig, docs * p + bins, vals)
+        sig = sig.reshape(n, p)
+        return _densify(sig, sizes > 0), sizes
+
+
+def _densify(sig: np.ndarray, has_shingles: np.ndarray) -> np.ndarray:
+    """Rotation densification: an empty bin takes the next non-empty bin to its right (circular),
+    mixed with the distance so that it only matches a bin borrowed over the same distance."""
+    empty = sig == _EMPTY
+    rows = np.flatnonzero(empty.any(axis=1) & has_shingles)
+    if rows.size == 0:
+        return sig
+    sub = sig[rows]
+    p = sig.shape[1]
+    filled = ~empty[rows]
+    idx = np.where(filled, np.arange(p), 2 * p)
+    idx2 = np.concatenate((idx, idx + p * filled), axis=1)  # second lap: positions shifted by p
+    idx2 = np.where(np.concatenate((filled, filled), axis=1), idx2, 3 * p)
+    nxt = np.minimum.accumulate(idx2[:, ::-1], axis=1)[:, ::-1][:, :p]
+    dist = (nxt - np.arange(p)).astype(np.uint64)
+    src = np.take_along_axis(sub, nxt % p, axis=1).astype(np.uint64)
+    mixed = (_splitmix64(src ^ (dist << _U64(32))) & _MASK32).astype(np.uint32)
+    sig = sig.copy()
+    sig[rows] = np.where(filled, sub, mixed)
+    return sig
+
+
+def band_keys(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """``(n, bands)`` uint64 bucket keys: a hash of each band's ``rows`` values, salted by band."""
+    n = sig.shape[0]
+    s = sig[:, : bands * rows].astype(np.uint64).reshape(n, bands, rows)
+    mult = np.random.default_rng(7).integers(1, 2**63, size=rows, dtype=np.uint64) | _U64(1)
+    acc = (s * mult).sum(axis=2, dtype=np.uint64) + np.arange(bands, dtype=np.uint64)
+    return _splitmix64(acc)
+
+
+def candidate_pairs(keys: np.ndarray, max_bucket_pairs: int, rank: np.ndarray | None = None) -> np.ndarray:
+    """Unique ``(i, j)`` pairs, ``i < j``, that share at least one band bucket.
+
+    ``rank`` orders bucket members (default: position); a large bucket's star centre is its
+    lowest-ranked member, so passing a rank derived from the ids makes the pairs order-free.
+    """
+    n, bands = keys.shape
+    rank = np.arange(n) if rank is None else rank
+    out = []
+    for b in range(bands):
+        k = keys[:, b]
+        order = np.argsort(k, kind="stable")
+        ks = k[order]
+        brk = np.flatnonzero(np.diff(ks) != 0) + 1
+        starts = np.concatenate(([0], brk))
+        ends = np.concatenate((brk, [n]))
+        sizes = ends - starts
+        for s, e in zip(starts[sizes > 1], ends[sizes > 1], strict=True):
+            members = order[s:e]
+            members = members[np.argsort(rank[members], kind="stable")]
+            if members.size <= max_bucket_pairs:
+                i, j = np.triu_indices(members.size, 1)
+                out.append(np.stack((members[i], members[j]), axis=1))
+            else:
+                out.append(np.stack((np.full(members.size - 1, members[0]), members[1:]), axis=1))
+    if not out:
+        return np.empty((0, 2), dtype=np.int64)
+    pairs = np.sort(np.concatenate(out).astype(np.int64), axis=1)
+    return np.unique(pairs, axis=0)
+
+
+def estimated_jaccard(sig: np.ndarray, pairs: np.ndarray, chunk: int = 200_000) -> np.ndarray:
+    out = np.empty(len(pairs), dtype=float)
+    for s in range(0, len(pairs), chunk):
+        p = pairs[s : s + chunk]
+        out[s : s + chunk] = (sig[p[:, 0]] == sig[p[:, 1]]).mean(axis=1)
+    return out
+
+
+def connected_labels(n: int, pairs: np.ndarray) -> np.ndarray:
+    """Component label per node (labels are the smallest node index of the component)."""
+    if n == 0:
+        return np.empty(0, dtype=np.int64)
+    g = coo_matrix((np.ones(len(pairs), dtype=np.int8), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    _, lab = connected_components(g, directed=False)
+    first = np.full(lab.max() + 1, n, dtype=np.int64)
+    np.minimum.at(first, lab, np.arange(n))
+    return first[lab]
+
+
+@dataclass(frozen=True)
+class NearDuplicates:
+    """Result of :func:`near_duplicate_clusters`, aligned with the input order."""
+
+    ids: list[str]
+    labels: np.ndarray  # cluster label per text: the smallest input index in its cluster; -1 = no words
+    pairs: pd.DataFrame  # verified pairs: id_a < id_b, similarity (estimated Jaccard)
+    signatures: np.ndarray
+    n_candidates: int
+
+
+def near_duplicate_clusters(
+    texts: Sequence[str],
+    ids: Sequence[str],
+    num_perm: int = 128,
+    bands: int = 16,
+    rows: int = 8,
+    shingle: int = 5,
+    threshold: float = 0.5,
+    seed: int = 1,
+    max_bucket_pairs: int = 50,
+) -> NearDuplicates:
+    """Cluster ``texts`` into near duplicates (MinHash + LSH + verification + union-find).
+
+    ``ids`` only name the pairs; the result does not depend on the input order except for the
+    integer labels, which are positions (map them through ``ids`` for an order-free cluster name).
+    """
+    if bands * rows > num_perm:
+        raise ValueError(f"bands x rows = {bands * rows} exceeds num_perm = {num_perm}")
+    hasher = MinHasher(num_perm=num_perm, shingle=shingle, seed=seed)
+    sig, sizes = hasher.signatures(texts)
+    active = np.flatnonzero(sizes > 0)
+    ids = [str(i) for i in ids]
+    rank = np.argsort(np.argsort(np.asarray(ids, dtype=object), kind="stable"), kind="stable")
+    keys = band_keys(sig[active], bands, rows)
+    cand = (
+        active[candidate_pairs(keys, max_bucket_pairs, rank[active])]
+        if active.size
+        else np.empty((0, 2), np.int64)
+    )
+    sim = estimated_jaccard(sig, cand)
+    keep = sim >= threshold
+    pairs = cand[keep]
+    labels = connected_labels(len(texts), pairs)
+    labels[sizes == 0] = -1
+    a = np.asarray(ids, dtype=object)[pairs[:, 0]] if len(pairs) else np.empty(0, dtype=object)
+    b = np.asarray(ids, dtype=object)[pairs[:, 1]] if len(pairs) else np.empty(0, dtype=object)
+    lo, hi = np.where(a <= b, a, b), np.where(a <= b, b, a)
+    frame = pd.DataFrame({"id_a": lo, "id_b": hi, "similarity": sim[keep]})
+    frame = frame.sort_values(["id_a", "id_b"], ignore_index=True)
+    return NearDuplicates(ids=ids, labels=labels, pairs=frame, signatures=sig, n_candidates=len(cand))
+
+
+def drop_frequent_lines(texts: Sequence[str], min_pages: int, min_keep_frac: float) -> list[str]:
+    """Remove lines that occur (normalised) in at least ``min_pages`` of the texts.
+
+    Boilerplate the cleaning stage left behind (a site's header, share buttons, footer) repeats on
+    every page of the site, while an article's lines repeat only on its few copies; without this,
+    two short articles of one site look alike through their common wrapper. Counting is over the
+    given texts, so pass one text per exact-duplicate group. A text that would keep less than
+    ``min_keep_frac`` of its words (e.g. a story syndicated to more than ``min_pages`` sites, whose
+    own lines are all frequent) is left whole. ``min_pages <= 0`` disables the filter.
+    """
+    texts = list(texts)
+    if min_pages <= 0 or len(texts) < min_pages:
+        return texts
+    lines = pc.split_pattern(pa.array(texts, type=pa.string()), pattern="\n")
+    n_lines = pc.list_value_length(lines).to_numpy(zero_copy_only=False).astype(np.int64)
+    norm = normalize_array(pc.list_flatten(lines).to_pylist())
+    h = pd.util.hash_array(np.asarray(norm.to_pylist(), dtype=object))
+    doc = np.repeat(np.arange(len(texts)), n_lines)
+    empty = pc.equal(norm, "").to_numpy(zero_copy_only=False)
+    # pages per line hash: unique (doc, hash) pairs, then count hashes
+    pairs = np.unique(np.stack((doc[~empty], h[~empty].view(np.int64)), axis=1), axis=0)
+    uniq, counts = np.unique(pairs[:, 1], return_counts=True)
+    frequent = set(uniq[counts >= min_pages].tolist())
+    if not frequent:
+        return texts
+    flags = np.fromiter((x in frequent for x in h.view(np.int64).tolist()), dtype=bool, count=h.size)
+    flags &= ~empty
+    out = []
+    ends = np.cumsum(n_lines)
+    for i, text in enumerate(texts):
+        lo, hi = ends[i] - n_lines[i], ends[i]
+        if not flags[lo:hi].any():
+            out.append(text)
+            continue
+        parts = text.split("\n")
+        kept = [p for p, f in zip(parts, flags[lo:hi], strict=True) if not f]
+        total = len(text.split())
+        if total and len(" ".join(kept).split()) >= min_keep_frac * total:
+            out.append("\n".join(kept))
+        else:
+            out.append(text)
+    return out
