@@ -1,0 +1,144 @@
+"""Deterministic matplotlib figures for the report and for ``dvc plots``.
+
+Figures are rendered to SVG with a fixed ``svg.hashsalt`` and no date, so the same data gives the
+same bytes (the report must be byte-identical for identical inputs, and SVG plots under git must
+not show spurious diffs). Text is kept as SVG ``<text>`` (``svg.fonttype: none``) which keeps files
+small; labels that come from data are plain text because mathtext parsing is switched off (a
+source called ``$x$`` must neither be typeset nor crash the run). The report embeds each SVG as a
+``data:`` image: an SVG shown through ``<img>`` can never run script, whatever its labels say.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display here or in CI; must precede pyplot
+
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+
+RC = {
+    "svg.hashsalt": "newsaudit",
+    "svg.fonttype": "none",
+    "text.parse_math": False,
+    "text.usetex": False,
+    "font.size": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+}
+PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
+
+
+def new_figure(width: float = 6.4, height: float = 3.6) -> tuple[Figure, plt.Axes]:
+    with plt.rc_context(RC):
+        fig = Figure(figsize=(width, height), layout="constrained")
+        ax = fig.add_subplot()
+    return fig, ax
+
+
+def to_svg(fig: Figure) -> str:
+    """The figure as SVG text, identical bytes for identical figures."""
+    buf = io.StringIO()
+    with plt.rc_context(RC):
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": "newsaudit"})
+    return buf.getvalue()
+
+
+def data_uri(svg: str) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+
+
+def histogram(values: Sequence[float], title: str, xlabel: str, bins: int = 20, xrange=(0.0, 1.0)) -> str:
+    with plt.rc_context(RC):
+        fig, ax = new_figure()
+        ax.hist(list(values), bins=bins, range=xrange, color=PALETTE[0], edgecolor="white")
+        ax.set(title=title, xlabel=xlabel, ylabel="pages")
+        return to_svg(fig)
+
+
+def bars(labels: Sequence[str], values: Sequence[float], title: str, xlabel: str, horizontal=True) -> str:
+    """A bar per label (top to bottom in the given order when horizontal)."""
+    with plt.rc_context(RC):
+        height = max(2.4, 0.28 * len(labels) + 1.0) if horizontal else 3.6
+        fig, ax = new_figure(6.4, height)
+        labels = [str(label) for label in labels]
+        if horizontal:
+            ax.barh(range(len(labels)), list(values), color=PALETTE[0])
+            ax.set_yticks(range(len(labels)), labels)
+            ax.invert_yaxis()
+            ax.set(title=title, xlabel=xlabel)
+        else:
+            ax.bar(range(len(labels)), list(values), color=PALETTE[0])
+            ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
+            ax.set(title=title, ylabel=xlabel)
+        return to_svg(fig)
+
+
+def grouped_bars(groups: Sequence[str], series: dict[str, Sequence[float]], title: str, ylabel: str) -> str:
+    """Bars of several series per group (e.g. F1 of each model on each dataset)."""
+    with plt.rc_context(RC):
+        fig, ax = new_figure(7.2, 3.8)
+        n = max(len(series), 1)
+        width = 0.8 / n
+        for i, (name, values) in enumerate(series.items()):
+            xs = [g + (i - (n - 1) / 2) * width for g in range(len(groups))]
+            ax.bar(xs, list(values), width=width, label=str(name), color=PALETTE[i % len(PALETTE)])
+        ax.set_xticks(range(len(groups)), [str(g) for g in groups], rotation=30, ha="right")
+        ax.set(title=title, ylabel=ylabel)
+        ax.legend(fontsize=8)
+        return to_svg(fig)
+
+
+def lines(
+    curves: dict[str, tuple[Sequence[float], Sequence[float]]],
+    title: str,
+    xlabel: str,
+    ylabel: str,
+    diagonal: bool = False,
+    unit_square: bool = True,
+) -> str:
+    """One line per named curve (ROC, precision-recall, recall against edit rate...)."""
+    with plt.rc_context(RC):
+        fig, ax = new_figure(5.2, 4.0)
+        for i, (name, (xs, ys)) in enumerate(curves.items()):
+            ax.plot(list(xs), list(ys), label=str(name), color=PALETTE[i % len(PALETTE)], marker=".")
+        if diagonal:
+            ax.plot([0, 1], [0, 1], linestyle="--", color="#999999", linewidth=0.8)
+        if unit_square:
+            ax.set(xlim=(0, 1), ylim=(0, 1.02))
+        ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+        if len(curves) > 1 or any(curves):
+            ax.legend(fontsize=8)
+        return to_svg(fig)
+
+
+def confusion(matrix: Sequence[Sequence[float]], labels: Sequence[str], title: str) -> str:
+    """A confusion matrix with counts written in the cells (rows: actual, columns: predicted)."""
+    with plt.rc_context({**RC, "axes.grid": False}):
+        fig, ax = new_figure(3.8, 3.4)
+        ax.imshow(matrix, cmap="Blues")
+        top = max((max(row) for row in matrix), default=0)
+        for r, row in enumerate(matrix):
+            for c, value in enumerate(row):
+                colour = "white" if top and value > top / 2 else "black"
+                ax.text(c, r, f"{value:g}", ha="center", va="center", color=colour)
+        ax.set_xticks(range(len(labels)), [str(x) for x in labels])
+        ax.set_yticks(range(len(labels)), [str(x) for x in labels])
+        ax.set(title=title, xlabel="predicted", ylabel="actual")
+        return to_svg(fig)
+
+
+def placeholder(title: str, message: str) -> str:
+    """A figure that says what is missing: keeps ``dvc plots show`` whole before a stage has run."""
+    with plt.rc_context({**RC, "axes.grid": False}):
+        fig, ax = new_figure(5.2, 1.6)
+        ax.axis("off")
+        ax.set_title(title)
+        ax.text(0.5, 0.4, message, ha="center", va="center", wrap=True, color="#57606a")
+        return to_svg(fig)
