@@ -153,14 +153,14 @@ def git_provenance(root: Path) -> dict[str, Any]:
     def git(*args: str) -> str:
         return subprocess.run(
             ["git", *args], cwd=root, capture_output=True, text=True, check=True
-        ).stdout.strip()
+        ).stdout
 
     try:
-        commit = git("rev-parse", "HEAD")
-        status = git("status", "--porcelain", "--untracked-files=no")
+        commit = git("rev-parse", "HEAD").strip()
+        # Tracked files that differ from HEAD, staged or not (-z: paths verbatim, no quoting).
+        changed = sorted(p for p in git("diff", "--name-only", "-z", "HEAD").split("\0") if p)
     except (OSError, subprocess.CalledProcessError):
         return {"commit": "unknown (not a git checkout)", "dirty": None, "changed": []}
-    changed = sorted(line[3:] for line in status.splitlines() if line.strip())
     return {"commit": commit, "dirty": bool(changed), "changed": changed}
 
 

@@ -1,0 +1,342 @@
+"""The HTML report: every section from pipeline outputs, hostile corpus text stays text, same bytes twice."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from newsaudit import report
+from newsaudit.errors import NewsauditError
+from newsaudit.report import (
+    DVC_FIGURES,
+    render_audit_report,
+    render_pipeline_report,
+    write_audit_report,
+    write_figures,
+)
+from newsaudit.report_data import git_provenance, lock_entries
+
+# What a scraped page can contain. Each must reach the reader as visible text, never as markup.
+HOSTILE = (
+    "<script>window.__pwned = 1; alert(1)</script>",
+    '<img src=x onerror="window.__pwned = 2; alert(1)">',
+    "</table>",
+)
+SCRIPT, IMG, CLOSE = HOSTILE
+ARTICLE = "Gunmen attacked a checkpoint in the north on Monday, killing two soldiers, police said. "
+
+
+def write_json(path: Path, data) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2, sort_keys=True))
+
+
+def make_project(root: Path) -> Path:
+    """A project tree with every pipeline output the report reads, hostile strings in each of them."""
+    (root / "params.yaml").write_text("corpus:\n  path: data/external\nduplicates:\n  threshold: 0.8\n")
+    (root / "dvc.lock").write_text(
+        "schema: '2.0'\nstages:\n  ingest:\n    cmd: newsaudit ingest\n    deps:\n"
+        "    - path: data/external\n      hash: md5\n      md5: 560d9f5ddc90d12b586876f8a5c0169a.dir\n"
+        "      size: 10\n      nfiles: 2\n    outs:\n    - path: data/interim/pages.parquet\n"
+        "      hash: md5\n      md5: 0123456789abcdef0123456789abcdef\n      size: 5\n"
+    )
+    metrics = root / "reports" / "metrics"
+    write_json(metrics / "ingest.json", {
+        "inputs": 5, "accepted": 4, "rejected": 1, "rejected_by_reason": {"empty": 1},
+        "by_format": {"html": {"accepted": 4}, "txt": {"rejected": 1}},
+    })
+    write_json(metrics / "boilerplate.json", {"pages": 4, "error_pages": 1, "mean_boilerplate_frac": 0.3125})
+    write_json(metrics / "boilerplate_benchmark.json", {
+        "methods": [{"method": "newsaudit", "f1": 0.91}, {"method": SCRIPT, "f1": 0.5}],
+    })
+    write_json(metrics / "duplicates.json", {"near_dup_rate": 0.5, "clusters": 3})
+    write_json(metrics / "duplicates_benchmark.json", {"ari": 0.97, "pairwise_precision": 0.995})
+    write_json(metrics / "leakage.json", {
+        "conflibert": {"exact_across_splits": 2},
+        "examples": [{"split_a": "train", "split_b": "test", "text_a": IMG, "text_b": CLOSE}],
+    })
+    write_json(metrics / "labels.json", {"rows": 100, "positives": 40})
+    write_json(metrics / "classifier.json", {
+        "test": {"f1": 0.8, "roc_auc": 0.9, "confusion_matrix": [[50, 5], [8, 37]]},
+        "per_source": {"satp": {"f1": 0.85, "n": 60}, "bbc": {"f1": 0.7, "n": 40}},
+    })
+    write_json(metrics / "conflibert_comparison.json", {"rows": [
+        {"dataset": "satp", "model": "tfidf", "f1": 0.8},
+        {"dataset": "satp", "model": "ConfliBERT (published)", "f1": 0.9},
+        {"dataset": "bbc", "model": "tfidf", "f1": 0.95},
+        {"dataset": "bbc", "model": "ConfliBERT (published)", "f1": 0.97},
+    ]})
+    write_json(metrics / "predictions.json", {"pages": 4, "conflict_events": 2})
+    write_json(metrics / "train.json", {"vocabulary": 5000})
+
+    plots = root / "reports" / "plots"
+    (plots / "evaluate").mkdir(parents=True)
+    pd.DataFrame({"fpr": [0, 0.1, 1], "tpr": [0, 0.8, 1]}).to_csv(plots / "evaluate" / "roc.csv", index=False)
+    pd.DataFrame({"recall": [0, 0.8, 1], "precision": [1, 0.9, 0.4]}).to_csv(
+        plots / "evaluate" / "pr.csv", index=False
+    )
+    (plots / "duplicates_benchmark").mkdir()
+    pd.DataFrame({
+        "edit_rate": [0.0, 0.1, 0.0, 0.1], "recall": [1.0, 0.9, 1.0, 0.6],
+        "method": ["minhash", "minhash", "exact", "exact"],
+    }).to_csv(plots / "duplicates_benchmark" / "recall_vs_edit_rate.csv", index=False)
+
+    interim = root / "data" / "interim"
+    interim.mkdir(parents=True)
+    pd.DataFrame({
+        "doc_id": ["d1", "d2", "d3", "d4", "d5"],
+        "path": ["a/1.html", "a/2.html", "b/3.html", "b/4.html", f"{SCRIPT}.txt"],
+        "record": ["", "", "", "", ""],
+        "format": ["html"] * 4 + ["txt"],
+        "status": ["accepted"] * 4 + ["rejected"],
+        "reason_code": ["", "", "", "", "empty"],
+        "status_reason": ["", "", "", "", f"empty file {IMG}"],
+        "n_chars": ["10", "10", "10", "10", "0"],
+    }).to_csv(interim / "manifest.csv", index=False)
+    pages = pd.DataFrame({
+        "doc_id": ["d1", "d2", "d3", "d4"],
+        "source": ["a.com", "a.com", SCRIPT, None],
+        "raw_text": [
+            "Menu\nHome\n" + ARTICLE,
+            "Menu\nHome\n" + ARTICLE + CLOSE,
+            "404 Not Found " + SCRIPT,
+            "Menu\n" + ARTICLE + IMG,
+        ],
+    })
+    clean = pages.assign(
+        clean_text=[ARTICLE, ARTICLE + CLOSE, "", ARTICLE + IMG],
+        is_error_page=[False, False, True, False],
+        error_kind=[None, None, "not_found", None],
+        boilerplate_frac=[0.125, 0.125, 1.0, 0.0],
+    )
+    clean.to_parquet(interim / "pages_clean.parquet", index=False)
+    pd.DataFrame({
+        "doc_id": ["d1", "d1", "d2", "d2", "d4"],
+        "line_no": [0, 1, 0, 1, 0],
+        "text": ["Menu", "Home", "Menu", "Home", SCRIPT],
+        "reason": ["boilerplate", "boilerplate", "boilerplate", "boilerplate", "short"],
+    }).to_parquet(interim / "removed_lines.parquet", index=False)
+    dedup = clean.assign(
+        near_dup_cluster=["c1", "c1", "c3", "c1"],
+        is_representative=[True, False, True, False],
+        exact_dup_of=[None, None, None, None],
+        sim_to_representative=[1.0, 0.97, 1.0, 0.85],
+    )
+    dedup.to_parquet(interim / "pages_dedup.parquet", index=False)
+    processed = root / "data" / "processed"
+    processed.mkdir(parents=True)
+    dedup.assign(
+        conflict_prob=[0.9, 0.8, 0.1, 0.4], is_conflict_event=[True, True, False, False]
+    ).to_parquet(processed / "pages.parquet", index=False)
+    return root
+
+
+class Structure(HTMLParser):
+    """Tags, attributes and visible text of a document, as a browser's parser sees them."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def parse(html: str) -> Structure:
+    parser = Structure()
+    parser.feed(html)
+    return parser
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    return make_project(tmp_path_factory.mktemp("project"))
+
+
+@pytest.fixture(scope="module")
+def rendered(project) -> tuple[str, dict[str, str]]:
+    return render_pipeline_report(project)
+
+
+def assert_inert(html: str) -> Structure:
+    """No script, no event handler, no resource but data: URIs; hostile strings visible as text."""
+    doc = parse(html)
+    tags = {tag for tag, _ in doc.tags}
+    assert not tags & {"script", "iframe", "object", "embed", "link", "base", "form"}
+    for tag, attrs in doc.tags:
+        assert not [a for a in attrs if a.startswith("on")], (tag, attrs)
+        if tag == "img":
+            assert attrs["src"].startswith("data:image/svg+xml;base64,"), attrs["src"][:40]
+    assert html.count("<table") == html.count("</table>")
+    return doc
+
+
+def test_hostile_corpus_text_is_shown_as_text(rendered):
+    html, _ = rendered
+    doc = assert_inert(html)
+    text = "".join(doc.text)
+    for hostile in HOSTILE:
+        assert hostile in text
+    assert "&lt;script&gt;window.__pwned = 1; alert(1)&lt;/script&gt;" in html
+    assert "&lt;img src=x onerror=&quot;window.__pwned = 2; alert(1)&quot;&gt;" in html
+
+
+def test_every_section_renders_from_pipeline_outputs(rendered):
+    html, figures = rendered
+    anchors = {attrs.get("id") for _, attrs in parse(html).tags if attrs.get("id")}
+    assert {"provenance", "ingest", "boilerplate", "errors", "duplicates", "leakage", "classifier",
+            "conflibert", "predictions", "other"} <= anchors
+    assert "Not produced yet" not in html
+    assert set(figures) == set(DVC_FIGURES)
+    assert "0123456789abcdef0123456789abcdef" in html  # md5 from dvc.lock
+    assert "duplicates.threshold" in html  # params
+    assert "Rejected inputs (1)" in html
+    assert "vocabulary" in html  # a metrics file no section knows still shows
+
+
+def test_section_numbers_come_from_the_data(rendered):
+    html, _ = rendered
+    # "Menu" was removed on two pages (two occurrences), from one source.
+    assert "<tr><td>Menu</td><td class=\"num\">2</td><td class=\"num\">2</td><td>boilerplate</td>" \
+           "<td class=\"num\">1</td></tr>" in html
+    # Predictions by source: a.com has 2 pages, both conflict events.
+    assert '<tr><td>a.com</td><td class="num">2</td><td class="num">2</td>' in html
+    # Cluster c1 is the largest (3 pages): representative d1 beside its least similar member d4.
+    assert "cluster c1: 3 pages" in html
+    pair = html.split("cluster c1: 3 pages")[1].split("</h4>")[1].split("<h4>")[0]
+    assert "representative: d1" in pair and "member: d4" in pair and "similarity: 0.85" in pair
+    # Error pages by kind.
+    assert '<tr><td>not_found</td><td class="num">1</td></tr>' in html
+
+
+def test_same_inputs_give_the_same_bytes_in_a_new_process(project, rendered):
+    html, _ = rendered
+    again, _ = render_pipeline_report(project)
+    assert again == html
+    code = (
+        "import sys; from pathlib import Path; from newsaudit.report import render_pipeline_report; "
+        "sys.stdout.write(render_pipeline_report(Path(sys.argv[1]))[0])"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(project)], capture_output=True, check=True)
+    assert out.stdout.decode("utf-8") == html
+
+
+def test_missing_outputs_are_named_not_fatal(tmp_path):
+    html, figures = render_pipeline_report(tmp_path)
+    assert_inert(html)
+    assert "reports/metrics/leakage.json (stage leakage) is missing" in html
+    assert "data/interim/pages_clean.parquet is missing" in html
+    assert figures == {}
+    written = write_figures(figures, tmp_path / "figures")
+    assert sorted(p.stem for p in written) == sorted(DVC_FIGURES)
+    assert "no data yet" in (tmp_path / "figures" / "roc.svg").read_text()
+
+
+def test_missing_keys_and_odd_shapes_do_not_break_sections(tmp_path):
+    metrics = tmp_path / "reports" / "metrics"
+    write_json(metrics / "classifier.json", {"confusion_matrix": {"tn": 1, "fp": 2, "fn": 3, "tp": 4}})
+    write_json(metrics / "conflibert_comparison.json", {"note": "no table yet"})
+    write_json(metrics / "duplicates.json", [1, 2, 3])
+    html, figures = render_pipeline_report(tmp_path)
+    assert "confusion_matrix" in figures and "conflibert_comparison" not in figures
+    assert "no table yet" in html
+
+
+def test_malformed_metrics_file_is_a_clear_error(tmp_path):
+    (tmp_path / "reports" / "metrics").mkdir(parents=True)
+    (tmp_path / "reports" / "metrics" / "duplicates.json").write_text("{oops")
+    with pytest.raises(NewsauditError, match=r"duplicates\.json: not valid JSON"):
+        render_pipeline_report(tmp_path)
+
+
+def test_svg_figures_are_deterministic_and_carry_no_date(project, rendered, tmp_path):
+    _, figures = rendered
+    written = write_figures(figures, tmp_path / "a")
+    again = write_figures(render_pipeline_report(project)[1], tmp_path / "b")
+    for a, b in zip(written, again, strict=True):
+        assert a.read_bytes() == b.read_bytes()
+        assert b"<dc:date>" not in a.read_bytes()
+
+
+def audited_pages() -> pd.DataFrame:
+    return pd.DataFrame({
+        "doc_id": ["p1", "p2", "p3"],
+        "path": ["x.txt", "y.txt", f"{SCRIPT}.txt"],
+        "record": [None, None, None],
+        "format": ["txt", "txt", "txt"],
+        "status": ["accepted", "accepted", "rejected"],
+        "reason_code": [None, None, "empty"],
+        "status_reason": [None, None, f"empty file {IMG}"],
+        "n_chars": [90, 95, 0],
+        "source": ["x", SCRIPT, None],
+        "raw_text": [ARTICLE, ARTICLE + SCRIPT, ""],
+        "clean_text": [ARTICLE, ARTICLE + SCRIPT, ""],
+        "boilerplate_frac": [0.0, 0.1, None],
+        "is_error_page": [False, False, False],
+    })
+
+
+def test_audit_report_shows_per_page_sections_only():
+    summary = {"corpus": f"crawl/{CLOSE}", "ingest": {"inputs": 3, "accepted": 2, "rejected": 1},
+               "steps": ["ingest", "boilerplate"], "skipped_steps": {"classify": "no model in models/"}}
+    html = render_audit_report(audited_pages(), summary)
+    doc = assert_inert(html)
+    assert SCRIPT in "".join(doc.text)
+    anchors = {attrs.get("id") for _, attrs in doc.tags if attrs.get("id")}
+    assert anchors == {"audit", "ingest", "boilerplate", "errors"}
+    assert "no model in models/" in html and "Not produced yet" not in html
+    assert html == render_audit_report(audited_pages(), summary)
+
+
+def test_write_audit_report(tmp_path):
+    summary = {"corpus": "crawl", "ingest": {"inputs": 3}, "steps": ["ingest"], "skipped_steps": {}}
+    pd.DataFrame({"doc_id": ["p1"], "line_no": [0], "text": [CLOSE], "reason": ["short"]}).to_parquet(
+        tmp_path / "removed_lines.parquet"
+    )
+    path = write_audit_report(tmp_path, audited_pages(), summary)
+    assert path == tmp_path / "report.html"
+    assert "&lt;/table&gt;" in path.read_text()
+
+
+def test_provenance_reads_git_and_the_lock(project, tmp_path):
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@t", "PATH": "/usr/bin:/bin"}
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "params.yaml").write_text("a: 1\n")
+    for args in (["init", "-q"], ["add", "params.yaml"], ["commit", "-qm", "x"]):
+        subprocess.run(["git", *args], cwd=repo, env=env, check=True)
+    clean = git_provenance(repo)
+    assert len(clean["commit"]) == 40 and clean["dirty"] is False
+    (repo / "params.yaml").write_text("a: 2\n")
+    assert git_provenance(repo)["changed"] == ["params.yaml"]
+    assert git_provenance(tmp_path / "nowhere")["dirty"] is None
+    rows = lock_entries(project / "dvc.lock")
+    assert [(r["kind"], r["path"]) for r in rows] == [
+        ("dep", "data/external"), ("out", "data/interim/pages.parquet")
+    ]
+
+
+def test_cli_report(project, tmp_path):
+    # The report's own sub-command on a parser like cli.py's, so that a sibling module still in
+    # progress cannot hide a failure here (cli.main builds every stage's sub-command).
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--params", default="params.yaml")
+    report.register_cli(parser.add_subparsers(dest="command", required=True))
+    out, figures = tmp_path / "index.html", tmp_path / "figures"
+    args = parser.parse_args(["--params", str(project / "params.yaml"), "report", "--root", str(project),
+                              "--out", str(out), "--figures", str(figures)])
+    args.func(args)
+    assert out.read_text(encoding="utf-8") == render_pipeline_report(project)[0]
+    assert len(list(figures.glob("*.svg"))) == len(DVC_FIGURES)
