@@ -1,0 +1,142 @@
+"""The report in a real browser: headless Chromium, network off, hostile corpus text in every section.
+
+Checks what a reader's browser does with the file: it requests nothing but the file itself and
+its ``data:`` figures, logs no console error, runs no script from the data (the injected scripts
+would set ``window.__pwned`` or open an alert), and draws a page that is not blank.
+
+Needs Debian's Chromium and the ``playwright`` Python package (which drives it; its own browser
+download is not used): ``apt-get install chromium`` and ``pip install playwright``.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from newsaudit.report import render_audit_report, render_pipeline_report
+
+CHROMIUM = Path(os.environ.get("NEWSAUDIT_CHROMIUM", "/usr/bin/chromium"))
+# Flags that keep Chromium from calling home (component updates, sync, field trials...); with
+# them the only requests are the page's own.
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-default-apps", "--disable-extensions", "--mute-audio",
+]
+CSP = '<meta http-equiv="Content-Security-Policy"'
+
+sync_api = pytest.importorskip(
+    "playwright.sync_api",
+    reason="playwright is not installed: pip install playwright (the browser is Debian's chromium)",
+)
+if not CHROMIUM.is_file():
+    pytest.skip(
+        f"{CHROMIUM} not found: install it with `apt-get install chromium` "
+        "(or set NEWSAUDIT_CHROMIUM to a Chromium binary)",
+        allow_module_level=True,
+    )
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    with sync_api.sync_playwright() as pw:
+        # A fresh profile each run: no cached state, no first-run network.
+        context = pw.chromium.launch_persistent_context(
+            str(profile), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
+            offline=True, viewport={"width": 1200, "height": 900},
+        )
+        yield context
+        context.close()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+def visit(context, path: Path) -> dict:
+    """Open ``path`` and record every request, console error, page error and dialog."""
+    seen = {"requests": [], "console_errors": [], "page_errors": [], "dialogs": []}
+    page = context.new_page()
+    page.on("request", lambda r: seen["requests"].append(r.url))
+    page.on("console", lambda m: m.type == "error" and seen["console_errors"].append(m.text))
+    page.on("pageerror", lambda e: seen["page_errors"].append(str(e)))
+
+    def on_dialog(dialog):
+        seen["dialogs"].append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    # Anything that is not the file itself or inline data is refused before it reaches the network.
+    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(("file:", "data:"))
+               else route.abort())
+    page.goto(path.as_uri(), wait_until="load")
+    page.wait_for_timeout(300)  # let an onerror handler or a late script fire, if one could
+    seen["pwned"] = page.evaluate("() => window.__pwned === undefined ? null : String(window.__pwned)")
+    seen["images_ok"] = page.evaluate(
+        "() => Array.from(document.images).map(i => i.complete && i.naturalWidth > 0)"
+    )
+    seen["h1"] = page.inner_text("h1")
+    seen["text"] = page.inner_text("body")
+    seen["screenshot"] = page.screenshot(full_page=False)
+    page.close()
+    return seen
+
+
+def distinct_colours(png: bytes) -> int:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as image:
+        return len(image.convert("RGB").getcolors(maxcolors=1 << 24))
+
+
+def assert_safe_and_rendered(seen: dict) -> None:
+    leaving = [u for u in seen["requests"] if not u.startswith(("file:", "data:"))]
+    assert leaving == []
+    assert seen["console_errors"] == [] and seen["page_errors"] == []
+    assert seen["dialogs"] == [] and seen["pwned"] is None
+    assert seen["images_ok"] and all(seen["images_ok"])
+    # A blank or unstyled page has a handful of colours; text, tables and figures have many.
+    assert distinct_colours(seen["screenshot"]) > 30
+
+
+@pytest.fixture(scope="module")
+def hostile_project(tmp_path_factory):
+    from test_report import make_project
+
+    return make_project(tmp_path_factory.mktemp("hostile"))
+
+
+def test_pipeline_report_in_chromium(browser, hostile_project, tmp_path):
+    from test_report import HOSTILE
+
+    path = tmp_path / "index.html"
+    path.write_text(render_pipeline_report(hostile_project)[0], encoding="utf-8")
+    seen = visit(browser, path)
+    assert_safe_and_rendered(seen)
+    assert seen["h1"] == "newsaudit report"
+    assert len(seen["images_ok"]) >= 8
+    for hostile in HOSTILE:
+        assert hostile in seen["text"]
+
+
+def test_escaping_alone_keeps_scripts_inert(browser, hostile_project, tmp_path):
+    # The report's Content-Security-Policy would block a script that slipped through; without it,
+    # escaping must still be enough.
+    html = render_pipeline_report(hostile_project)[0]
+    assert CSP in html
+    path = tmp_path / "no-csp.html"
+    path.write_text("\n".join(line for line in html.split("\n") if CSP not in line), encoding="utf-8")
+    assert_safe_and_rendered(visit(browser, path))
+
+
+def test_audit_report_in_chromium(browser, tmp_path):
+    from test_report import HOSTILE, audited_pages
+
+    summary = {"corpus": "crawl", "ingest": {"inputs": 3}, "steps": ["ingest"], "skipped_steps": {}}
+    path = tmp_path / "report.html"
+    path.write_text(render_audit_report(audited_pages(), summary), encoding="utf-8")
+    seen = visit(browser, path)
+    assert_safe_and_rendered(seen)
+    assert HOSTILE[0] in seen["text"]
