@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import configparser
 import json
 import subprocess
 import sys
@@ -340,3 +341,15 @@ def test_cli_report(project, tmp_path):
     args.func(args)
     assert out.read_text(encoding="utf-8") == render_pipeline_report(project)[0]
     assert len(list(figures.glob("*.svg"))) == len(DVC_FIGURES)
+
+
+def test_dvc_plots_template_is_wired_and_offline():
+    root = Path(__file__).resolve().parents[1]
+    config = configparser.ConfigParser()
+    config.read(root / ".dvc" / "config")
+    # DVC resolves a relative template path against the .dvc folder.
+    template = (root / ".dvc" / config["plots"]["html_template"]).resolve()
+    text = template.read_text(encoding="utf-8")
+    assert "{plot_divs}" in text
+    # DVC fills {scripts} with <script src=https://cdn...> tags; without the placeholder none appear.
+    assert "{scripts}" not in text and "src=" not in text and "http://" not in text

@@ -13,6 +13,8 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -140,3 +142,32 @@ def test_audit_report_in_chromium(browser, tmp_path):
     seen = visit(browser, path)
     assert_safe_and_rendered(seen)
     assert HOSTILE[0] in seen["text"]
+
+
+def test_dvc_plots_show_renders_offline(browser, hostile_project, tmp_path):
+    """`dvc plots show` with the project's template: image plots and a data plot, no network."""
+    from newsaudit.report import write_figures
+
+    template = Path(__file__).resolve().parents[1] / "src" / "newsaudit" / "templates" / "dvc_plots.html"
+    repo = tmp_path / "repo"
+    figures = write_figures(render_pipeline_report(hostile_project)[1], repo / "reports/plots/report")
+    data = repo / "reports/plots/evaluate/roc.csv"
+    data.parent.mkdir(parents=True)
+    data.write_text("fpr,tpr\n0,0\n0.1,0.8\n1,1\n")
+    plots = "".join(f"  - {p.relative_to(repo)}\n" for p in figures)
+    (repo / "dvc.yaml").write_text(
+        "plots:\n" + plots
+        + "  - roc data:\n      x: fpr\n      y:\n        reports/plots/evaluate/roc.csv: tpr\n"
+    )
+    env = {**os.environ, "DVC_NO_ANALYTICS": "1"}
+    dvc = [sys.executable, "-m", "dvc"]
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    subprocess.run([*dvc, "init", "-q"], cwd=repo, check=True, env=env)
+    subprocess.run([*dvc, "plots", "show", "--html-template", str(template)], cwd=repo, check=True,
+                   env=env, capture_output=True)
+    page = repo / "dvc_plots" / "index.html"
+    assert "cdn." not in page.read_text(encoding="utf-8")
+    seen = visit(browser, page)
+    assert_safe_and_rendered(seen)
+    assert len(seen["images_ok"]) == len(figures)
+    assert "roc data: 3 data points" in seen["text"]

@@ -10,7 +10,7 @@ The same renderer serves ``newsaudit audit --report`` through :func:`render_audi
 takes an audited pages table and its summary (sections that need a trained model or labelled
 data are left out when absent).
 
-The figures also go to ``reports/figures/*.svg`` (the top-level ``plots:`` of ``dvc.yaml``), so
+The figures also go to ``reports/plots/report/*.svg`` (the top-level ``plots:`` of ``dvc.yaml``), so
 ``dvc plots show`` and ``dvc plots diff`` show images that need no network. A figure whose data
 does not exist yet is written as a placeholder that says so, keeping every declared plot present.
 """
@@ -162,7 +162,8 @@ def register_cli(subparsers) -> None:
     p.add_argument("--root", default=".", help="project root holding the pipeline outputs (default: .)")
     p.add_argument("--out", default="reports/index.html", help="report file (default: reports/index.html)")
     p.add_argument(
-        "--figures", default="reports/figures", help="SVG figures for dvc plots (default: reports/figures)"
+        "--figures", default="reports/plots/report",
+        help="SVG figures for dvc plots (default: reports/plots/report)",
     )
     p.set_defaults(func=run)
 

@@ -1,7 +1,7 @@
 """The report's sections: each is a pure function of :class:`ReportData` returning a :class:`Part`.
 
 A part carries its HTML and the figures it drew (by name), so the same SVGs go into the report and
-into ``reports/figures/`` for ``dvc plots``. A section whose input is absent returns a part with a
+into ``reports/plots/report/`` for ``dvc plots``. A section whose input is absent returns a part with a
 note saying what is missing instead of failing; a section that has nothing to say returns None.
 """
 
