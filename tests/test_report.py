@@ -353,3 +353,15 @@ def test_dvc_plots_template_is_wired_and_offline():
     assert "{plot_divs}" in text
     # DVC fills {scripts} with <script src=https://cdn...> tags; without the placeholder none appear.
     assert "{scripts}" not in text and "src=" not in text and "http://" not in text
+
+
+def test_the_report_stage_own_lock_entry_is_left_out(tmp_path):
+    # dvc.lock records the md5 of the previous report; embedding it would change every re-run.
+    (tmp_path / "dvc.lock").write_text(
+        "schema: '2.0'\nstages:\n  ingest:\n    cmd: x\n    outs:\n    - path: a.parquet\n      md5: aaa\n"
+        "  report:\n    cmd: newsaudit report\n    deps:\n    - path: a.parquet\n      md5: aaa\n"
+        "    outs:\n    - path: reports/index.html\n      md5: bbb\n"
+    )
+    html, _ = render_pipeline_report(tmp_path)
+    assert "aaa" in html and "bbb" not in html
+    assert [r["stage"] for r in lock_entries(tmp_path / "dvc.lock", ("reports/index.html",))] == ["ingest"]

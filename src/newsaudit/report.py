@@ -88,8 +88,13 @@ def render(data: ReportData, subtitle: str) -> tuple[str, dict[str, str]]:
     return page(data.title, subtitle, toc, body), figures
 
 
-def render_pipeline_report(root: Path, params_path: Path | None = None) -> tuple[str, dict[str, str]]:
-    data = load_pipeline(root, params_path)
+def render_pipeline_report(
+    root: Path,
+    params_path: Path | None = None,
+    own_outputs: tuple[str, ...] = ("reports/index.html", "reports/plots/report"),
+) -> tuple[str, dict[str, str]]:
+    """The pipeline report of the project at ``root`` and its figures (name -> SVG)."""
+    data = load_pipeline(root, params_path, own_outputs)
     subtitle = (
         "What the newsaudit pipeline measured on this corpus. Sections whose stage has not run yet "
         "say which file is missing. All text from the corpus is shown as plain text."
@@ -147,14 +152,22 @@ def write_figures(figures: dict[str, str], folder: Path) -> list[Path]:
 
 
 def run(args) -> None:
-    root = Path(args.root)
-    html, figures = render_pipeline_report(root, Path(args.params))
-    out = Path(args.out)
+    root, out, folder = Path(args.root), Path(args.out), Path(args.figures)
+    own = tuple(_relative(p, root) for p in (out, folder))
+    html, figures = render_pipeline_report(root, Path(args.params), own)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(html, encoding="utf-8")
-    written = write_figures(figures, Path(args.figures))
+    written = write_figures(figures, folder)
     size = len(html.encode("utf-8"))
     log.info("report -> %s (%d bytes, %d figures in %s)", out, size, len(written), args.figures)
+
+
+def _relative(path: Path, root: Path) -> str:
+    """``path`` as dvc.lock writes it: relative to the project root, with forward slashes."""
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
 
 
 def register_cli(subparsers) -> None:

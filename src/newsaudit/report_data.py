@@ -164,13 +164,19 @@ def git_provenance(root: Path) -> dict[str, Any]:
     return {"commit": commit, "dirty": bool(changed), "changed": changed}
 
 
-def lock_entries(lock_path: Path) -> list[dict[str, Any]]:
-    """One row per dependency and output of every stage in ``dvc.lock`` (md5, size, files)."""
+def lock_entries(lock_path: Path, own_outputs: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """One row per dependency and output of every stage in ``dvc.lock`` (md5, size, files).
+
+    A stage that writes one of ``own_outputs`` (the report itself) is left out: its recorded md5
+    is that of the previous report, so showing it would change the report on every re-run.
+    """
     if not lock_path.is_file():
         return []
     lock = yaml.safe_load(lock_path.read_text(encoding="utf-8")) or {}
     rows = []
     for stage, entry in (lock.get("stages") or {}).items():
+        if any(out.get("path") in own_outputs for out in entry.get("outs") or []):
+            continue
         for kind in ("deps", "outs"):
             for item in entry.get(kind) or []:
                 rows.append({
@@ -195,14 +201,16 @@ def _table(root: Path, key: str) -> PageTable | None:
     return PageTable(path, PATHS[key]) if path.is_file() else None
 
 
-def load_pipeline(root: Path, params_path: Path | None = None) -> ReportData:
-    """Everything the pipeline has produced so far under ``root``."""
+def load_pipeline(
+    root: Path, params_path: Path | None = None, own_outputs: tuple[str, ...] = ()
+) -> ReportData:
+    """Everything the pipeline has produced so far under ``root`` (``own_outputs``: see lock_entries)."""
     params_path = params_path or root / PATHS["params"]
     manifest_path = root / PATHS["manifest"]
     removed_path = root / PATHS["removed_lines"]
     provenance = git_provenance(root)
     provenance["params"] = load_params_text(params_path)
-    provenance["lock"] = lock_entries(root / PATHS["lock"])
+    provenance["lock"] = lock_entries(root / PATHS["lock"], own_outputs)
     return ReportData(
         metrics=load_metrics(root / PATHS["metrics"]),
         manifest=pd.read_csv(manifest_path, dtype=str, keep_default_na=False)

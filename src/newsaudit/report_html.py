@@ -17,6 +17,8 @@ from typing import Any
 MAX_ROWS = 50
 # Nested JSON is flattened to dotted keys down to this depth; deeper structure is shown as JSON text.
 MAX_DEPTH = 4
+# A dict of numbers longer than this gets a table of its own instead of dotted rows.
+COUNTS_INLINE = 5
 
 CSS = """
 :root { color-scheme: light; }
@@ -149,6 +151,15 @@ def is_matrix(value: Any) -> bool:
     )
 
 
+def is_counts(value: Any) -> bool:
+    """A longer dict of plain numbers (counts by language, by reason...): its own sorted table."""
+    return (
+        isinstance(value, Mapping)
+        and len(value) > COUNTS_INLINE
+        and all(is_number(v) for v in value.values())
+    )
+
+
 def records_table(records: Sequence[Mapping[str, Any]], max_rows: int = MAX_ROWS) -> str:
     columns: list[str] = []
     for rec in records:
@@ -185,6 +196,9 @@ def json_tables(data: Mapping[str, Any], skip: Iterable[str] = ()) -> str:
             blocks.append(heading(4, str(key)) + records_table(value))
         elif is_matrix(value):
             blocks.append(heading(4, str(key)) + matrix_table(value, corner=str(key)))
+        elif is_counts(value):
+            rows = sorted(value.items(), key=lambda kv: (-kv[1], str(kv[0])))
+            blocks.append(heading(4, str(key)) + table([str(key), "value"], rows))
         elif isinstance(value, Mapping) and any(is_records(v) or is_matrix(v) for v in value.values()):
             blocks.append(heading(4, str(key)) + json_tables(value))
         else:
