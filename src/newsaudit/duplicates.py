@@ -37,8 +37,19 @@ import xxhash
 from tqdm import tqdm
 
 from newsaudit.config import Section, load_params, section
-from newsaudit.duplicates_gopher import STAT_COLUMNS, WORD_TOKENIZERS, gopher_stats, remove_repeated_paragraphs
-from newsaudit.duplicates_minhash import drop_frequent_lines, normalize_array, near_duplicate_clusters, s_curve, s_curve_midpoint
+from newsaudit.duplicates_gopher import (
+    STAT_COLUMNS,
+    WORD_TOKENIZERS,
+    gopher_stats,
+    remove_repeated_paragraphs,
+)
+from newsaudit.duplicates_minhash import (
+    drop_frequent_lines,
+    near_duplicate_clusters,
+    normalize_array,
+    s_curve,
+    s_curve_midpoint,
+)
 from newsaudit.errors import NewsauditError
 
 log = logging.getLogger(__name__)
@@ -56,10 +67,10 @@ class DuplicatesParams(Section):
     """``params.yaml`` section ``duplicates``."""
 
     num_perm: int = 128  # MinHash signature length (one-permutation bins)
-    bands: int = 32  # LSH bands ...
-    rows: int = 4  # ... of this many signature values; bands * rows <= num_perm
+    bands: int = 42  # LSH bands ...
+    rows: int = 3  # ... of this many signature values; bands * rows <= num_perm
     shingle: int = 5  # word n-gram size
-    threshold: float = 0.5  # verified estimated Jaccard needed to link two pages
+    threshold: float = 0.3  # verified estimated Jaccard needed to link two pages
     seed: int = 1
     max_bucket_pairs: int = 50  # larger LSH buckets are checked as a star around their first member
     frequent_line_pages: int = 10  # lines on this many distinct pages are boilerplate for MinHash; 0 = off
@@ -93,7 +104,9 @@ def _eligible(pages: pd.DataFrame) -> pd.Series:
 def _repetition(texts: pd.Series, params: DuplicatesParams) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
     tokenize = WORD_TOKENIZERS[params.word_tokenizer]
     stats, cleaned, removed = [], [], []
-    for text in tqdm(texts.tolist(), desc="repetition", unit="page", leave=False, mininterval=2):
+    for text in tqdm(
+        texts.tolist(), desc="repetition", unit="page", leave=False, mininterval=2, disable=None
+    ):
         text = text if isinstance(text, str) else None
         stats.append(gopher_stats(text, tokenize))
         new, n = remove_repeated_paragraphs(text, params.min_repeated_line_chars)
@@ -187,3 +200,187 @@ def annotate_duplicates(pages: pd.DataFrame, params: DuplicatesParams) -> pd.Dat
     out["is_representative"] = out["is_representative"].astype(bool)
     out["sim_to_representative"] = out["sim_to_representative"].astype(float)
     return out
+
+
+# ----------------------------------------------------------------------------- statistics and plots
+
+
+def _r(x: float, nd: int = 4) -> float | None:
+    return None if x is None or (isinstance(x, float) and np.isnan(x)) else round(float(x), nd)
+
+
+def s_curve_table(params: DuplicatesParams) -> dict[str, Any]:
+    return {
+        "formula": "P(candidate | Jaccard s) = 1 - (1 - s**rows)**bands",
+        "bands": params.bands,
+        "rows": params.rows,
+        "midpoint_jaccard": _r(s_curve_midpoint(params.bands, params.rows)),
+        "points": {
+            f"{s:.2f}": _r(float(s_curve(s, params.bands, params.rows))) for s in params.s_curve_points
+        },
+    }
+
+
+def duplicate_stats(out: pd.DataFrame, params: DuplicatesParams, top_sources: int = 20) -> dict[str, Any]:
+    """The stage's metrics: duplicate rates, cluster sizes, repeated paragraphs, syndication."""
+    ok = out["near_dup_cluster"].notna()
+    n_ok = int(ok.sum())
+    sizes = out.loc[ok, "near_dup_cluster"].value_counts()
+    in_multi = out.loc[ok, "near_dup_cluster"].map(sizes) > 1
+    with_text = out["clean_text"].notna()
+    stats: dict[str, Any] = {
+        "pages": len(out),
+        "pages_clustered": n_ok,
+        "pages_skipped": {
+            "rejected_or_no_text": int((~with_text | out.get("status", "accepted").ne("accepted")).sum()),
+            "error_pages": int(
+                out.get("is_error_page", pd.Series(False, index=out.index)).fillna(False).astype(bool).sum()
+            ),
+        },
+        "exact_duplicate_pages": int(out["exact_dup_of"].notna().sum()),
+        "exact_duplicate_rate": _r(out["exact_dup_of"].notna().sum() / n_ok) if n_ok else None,
+        "near_duplicate_pages": int((in_multi & ~out.loc[ok, "is_representative"]).sum()),
+        "near_duplicate_rate": _r((in_multi & ~out.loc[ok, "is_representative"]).sum() / n_ok)
+        if n_ok
+        else None,
+        "clusters": int(sizes.size),
+        "clusters_with_duplicates": int((sizes > 1).sum()),
+        "cluster_size_distribution": {str(k): int(v) for k, v in sizes.value_counts().sort_index().items()},
+        "largest_cluster": int(sizes.max()) if sizes.size else 0,
+        "pages_with_repeated_paragraphs": int((out["repeated_paragraphs_removed"] > 0).sum()),
+        "repeated_paragraphs_removed": int(out["repeated_paragraphs_removed"].sum()),
+        "gopher_means": {c: _r(out.loc[with_text, c].mean()) for c in STAT_COLUMNS},
+        "s_curve": s_curve_table(params),
+    }
+    if "source" in out:
+        members = out[ok & ~out["is_representative"] & in_multi.reindex(out.index, fill_value=False)]
+        rep_source = out.set_index("doc_id")["source"]
+        pairs = pd.DataFrame(
+            {
+                "from": members["near_dup_cluster"].map(rep_source).fillna("(none)"),
+                "to": members["source"].fillna("(none)"),
+            }
+        )
+        pairs = pairs[pairs["from"] != pairs["to"]]
+        counted = pairs.value_counts().reset_index(name="pages")
+        counted = counted.sort_values(["pages", "from", "to"], ascending=[False, True, True]).head(
+            top_sources
+        )
+        stats["syndication"] = [
+            {"from": str(r["from"]), "to": str(r["to"]), "pages": int(r["pages"])}
+            for _, r in counted.iterrows()
+        ]
+    return stats
+
+
+def write_json(path: Path, doc: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def write_plots(out: pd.DataFrame, params: DuplicatesParams, plots: Path) -> None:
+    """Cluster-size histogram and the LSH S-curve, as CSV (DVC plots) and PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plots.mkdir(parents=True, exist_ok=True)
+    sizes = out["near_dup_cluster"].dropna().value_counts().value_counts().sort_index()
+    hist = pd.DataFrame({"cluster_size": sizes.index.astype(int), "clusters": sizes.to_numpy().astype(int)})
+    hist.to_csv(plots / "cluster_sizes.csv", index=False)
+    grid = np.round(np.linspace(0, 1, 101), 2)
+    curve = pd.DataFrame(
+        {"jaccard": grid, "p_candidate": np.round(s_curve(grid, params.bands, params.rows), 6)}
+    )
+    curve.to_csv(plots / "s_curve.csv", index=False)
+    fig, ax = plt.subplots(1, 2, figsize=(9, 3.5))
+    ax[0].bar(hist["cluster_size"], hist["clusters"])
+    ax[0].set(xlabel="cluster size (pages)", ylabel="clusters", yscale="log", title="near-duplicate clusters")
+    ax[1].plot(curve["jaccard"], curve["p_candidate"])
+    ax[1].axvline(params.threshold, ls="--", c="grey")
+    ax[1].set(xlabel="Jaccard similarity", ylabel="P(candidate)", title=f"LSH {params.bands}x{params.rows}")
+    fig.tight_layout()
+    fig.savefig(plots / "duplicates.png", dpi=100, metadata={"Software": None})
+    plt.close(fig)
+
+
+# ----------------------------------------------------------------------------- commands
+
+
+def run_stage(args: argparse.Namespace) -> None:
+    params = section(load_params(args.params), "duplicates", DuplicatesParams)
+    src = Path(args.input)
+    if not src.is_file():
+        raise NewsauditError(f"{src}: cleaned pages table not found (run the boilerplate stage first)")
+    pages = pd.read_parquet(src)
+    out = annotate_duplicates(pages, params)
+    dst = Path(args.output)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    out.to_parquet(dst, index=False)
+    stats = duplicate_stats(out, params)
+    write_json(Path(args.metrics), stats)
+    write_plots(out, params, Path(args.plots))
+    log.info(
+        "duplicates: %d pages, %d exact and %d near duplicates, %d pages with repeated paragraphs",
+        stats["pages"],
+        stats["exact_duplicate_pages"],
+        stats["near_duplicate_pages"],
+        stats["pages_with_repeated_paragraphs"],
+    )
+
+
+def run_leakage_cmd(args: argparse.Namespace) -> None:
+    from newsaudit.duplicates_leakage import LeakageParams, run_leakage
+
+    params = section(load_params(args.params), "leakage", LeakageParams)
+    pairs, report = run_leakage(params)
+    dst = Path(args.pairs)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    pairs.to_parquet(dst, index=False)
+    write_json(Path(args.metrics), report)
+    for d, r in report["datasets"].items():
+        log.info("leakage %s: train texts reappearing in dev/test %s", d, r["train_texts_in_dev_or_test"])
+
+
+def run_bench_cmd(args: argparse.Namespace) -> None:
+    from newsaudit.duplicates_bench import SyndicationParams, run_benchmark
+
+    raw = load_params(args.params)
+    dup = section(raw, "duplicates", DuplicatesParams)
+    bench = section(raw, "duplicates_bench", SyndicationParams)
+    report, curve, timing = run_benchmark(bench, dup, timing=args.timing is not None)
+    write_json(Path(args.metrics), report)
+    plot = Path(args.curve)
+    plot.parent.mkdir(parents=True, exist_ok=True)
+    curve.to_csv(plot, index=False)
+    if timing is not None:
+        write_json(Path(args.timing), timing)
+    test = report["test"]["methods"]
+    print(f"{'method':<12} {'ARI':>7} {'pair P':>7} {'pair R':>7}")
+    for name, s in test.items():
+        print(f"{name:<12} {s['ari']:>7.4f} {s['pair_precision']:>7.4f} {s['pair_recall']:>7.4f}")
+
+
+def register_cli(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("duplicates", help="repeated paragraphs, exact and near-duplicate pages")
+    p.add_argument("--input", default="data/interim/pages_clean.parquet")
+    p.add_argument("--output", default="data/interim/pages_dedup.parquet")
+    p.add_argument("--metrics", default="reports/metrics/duplicates.json")
+    p.add_argument("--plots", default="reports/plots/duplicates")
+    p.set_defaults(func=run_stage)
+
+    p = sub.add_parser("leakage", help="duplicates within and across train/dev/test of the labelled data")
+    p.add_argument("--pairs", default="data/interim/leakage_pairs.parquet")
+    p.add_argument("--metrics", default="reports/metrics/leakage.json")
+    p.set_defaults(func=run_leakage_cmd)
+
+    p = sub.add_parser("bench-duplicates", help="syndication benchmark: ours vs text-dedup vs exact hash")
+    p.add_argument("--metrics", default="reports/metrics/duplicates_benchmark.json")
+    p.add_argument("--curve", default="reports/plots/duplicates/recall_vs_edit_rate.csv")
+    p.add_argument(
+        "--timing",
+        default=None,
+        help="also time the MinHash implementations and write this JSON (not a DVC metric)",
+    )
+    p.set_defaults(func=run_bench_cmd)

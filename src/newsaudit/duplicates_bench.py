@@ -153,8 +153,9 @@ def distinct_pool(texts: list[str], max_jaccard: float) -> list[str]:
     texts = [texts[i] for i in keep]
     # permissive LSH (S-curve midpoint ~0.1) and a loose estimate (sd ~0.04 at 128 bins) find the
     # candidates, the exact shingle Jaccard decides
-    near = near_duplicate_clusters(texts, [f"{i:06d}" for i in range(len(texts))], bands=64, rows=2,
-                                   threshold=max_jaccard - 0.15)
+    near = near_duplicate_clusters(
+        texts, [f"{i:06d}" for i in range(len(texts))], bands=64, rows=2, threshold=max_jaccard - 0.15
+    )
     drop: set[int] = set()
     sets: dict[int, set[str]] = {}
     for a, b in zip(near.pairs["id_a"].astype(int), near.pairs["id_b"].astype(int), strict=True):
@@ -228,8 +229,9 @@ def _edit_words(text: str, rate: float, vocab: Sequence[str], rng: np.random.Gen
     return "\n".join(out_lines)
 
 
-def perturb(body: str, params: SyndicationParams, edit_rate: float, vocab: Sequence[str],
-            rng: np.random.Generator) -> str:
+def perturb(
+    body: str, params: SyndicationParams, edit_rate: float, vocab: Sequence[str], rng: np.random.Generator
+) -> str:
     """One syndicated copy of ``body`` (no wrapper yet)."""
     paras = body.split("\n")
     if rng.random() < params.p_truncate and len(paras) > 1:
@@ -265,8 +267,13 @@ def _nearest_topic(pool: list[str]) -> np.ndarray:
     return nearest
 
 
-def generate(pool: list[str], sites: list[tuple[list[str], list[str]]], params: SyndicationParams,
-             seed: int, edit_rate: float | None = None) -> pd.DataFrame:
+def generate(
+    pool: list[str],
+    sites: list[tuple[list[str], list[str]]],
+    params: SyndicationParams,
+    seed: int,
+    edit_rate: float | None = None,
+) -> pd.DataFrame:
     """The benchmark pages: ``doc_id, text, origin, site, kind`` (original / copy / hard_negative)."""
     rng = np.random.default_rng(seed)
     edit_rate = params.edit_rate if edit_rate is None else edit_rate
@@ -286,12 +293,13 @@ def generate(pool: list[str], sites: list[tuple[list[str], list[str]]], params: 
         if rng.random() < params.p_copies:
             n = int(rng.integers(1, params.max_copies + 1))
             for s in site_ids[1 : n + 1]:
-                rows.append((origin, int(s), "copy", _wrap(perturb(body, params, edit_rate, vocab, rng),
-                                                          sites[s])))
+                rows.append(
+                    (origin, int(s), "copy", _wrap(perturb(body, params, edit_rate, vocab, rng), sites[s]))
+                )
     frame = pd.DataFrame(rows, columns=["origin", "site", "kind", "text"])
     frame["hard_negative_of"] = [
-        int(nearest[o]) if k == "hard_negative" else -1 for o, k in zip(frame["origin"], frame["kind"],
-                                                                       strict=True)
+        int(nearest[o]) if k == "hard_negative" else -1
+        for o, k in zip(frame["origin"], frame["kind"], strict=True)
     ]
     order = rng.permutation(len(frame))
     frame = frame.iloc[order].reset_index(drop=True)
@@ -315,8 +323,14 @@ def pair_scores(gold: Sequence[Any], pred: Sequence[Any]) -> dict[str, float]:
     prec = tp / pred_pairs if pred_pairs else 1.0
     rec = tp / gold_pairs if gold_pairs else 1.0
     f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
-    return {"ari": float(adjusted_rand_score(g, p)), "pair_precision": prec, "pair_recall": rec, "pair_f1": f1,
-            "true_pairs": int(gold_pairs), "predicted_pairs": int(pred_pairs)}
+    return {
+        "ari": float(adjusted_rand_score(g, p)),
+        "pair_precision": prec,
+        "pair_recall": rec,
+        "pair_f1": f1,
+        "true_pairs": int(gold_pairs),
+        "predicted_pairs": int(pred_pairs),
+    }
 
 
 def method_ours(pages: pd.DataFrame, dup_params: Any) -> np.ndarray:
@@ -356,10 +370,11 @@ def method_exact(pages: pd.DataFrame) -> np.ndarray:
 
 def hard_negative_merges(pages: pd.DataFrame, pred: np.ndarray) -> int:
     """Hard-negative originals put in the cluster of the article they were chosen to resemble."""
-    cluster_of_origin = {o: c for o, c, k in zip(pages["origin"], pred, pages["kind"], strict=True)
-                         if k == "original"}
+    cluster_of_origin = {
+        o: c for o, c, k in zip(pages["origin"], pred, pages["kind"], strict=True) if k == "original"
+    }
     merged = 0
-    for o, c, k, near in zip(pages["origin"], pred, pages["kind"], pages["hard_negative_of"], strict=True):
+    for c, k, near in zip(pred, pages["kind"], pages["hard_negative_of"], strict=True):
         if k == "hard_negative" and near in cluster_of_origin and cluster_of_origin[near] == c:
             merged += 1
     return merged
@@ -385,7 +400,9 @@ def corpus_summary(pages: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def time_implementations(texts: list[str], gold: Sequence[Any], dup_params: Any, repeat: int = 1) -> dict[str, Any]:
+def time_implementations(
+    texts: list[str], gold: Sequence[Any], dup_params: Any, repeat: int = 1
+) -> dict[str, Any]:
     """Signature + LSH + clusters with each MinHash implementation on the same texts and parameters.
 
     Wall-clock figures: written outside the DVC metrics (they vary run to run).
@@ -409,20 +426,31 @@ def time_implementations(texts: list[str], gold: Sequence[Any], dup_params: Any,
             m.update_batch([s.encode() for s in shingles(t)])
             lsh.insert(i, m)
             ms.append(m)
-        pairs = [(i, j) for i, m in enumerate(ms) for j in lsh.query(m) if j > i and m.jaccard(ms[j]) >= p.threshold]
+        pairs = [
+            (i, j)
+            for i, m in enumerate(ms)
+            for j in lsh.query(m)
+            if j > i and m.jaccard(ms[j]) >= p.threshold
+        ]
         return connected_labels(len(texts), np.asarray(pairs, dtype=np.int64).reshape(-1, 2))
 
     def run_rensa() -> np.ndarray:
         import rensa
 
-        lsh = rensa.RMinHashLSH(threshold=p.threshold, num_perm=p.num_perm, num_bands=p.bands)
+        # rensa needs num_perm divisible by the bands: it gets bands x rows values
+        lsh = rensa.RMinHashLSH(threshold=p.threshold, num_perm=p.bands * p.rows, num_bands=p.bands)
         ms = []
         for i, t in enumerate(texts):
-            m = rensa.RMinHash(num_perm=p.num_perm, seed=p.seed)
+            m = rensa.RMinHash(num_perm=p.bands * p.rows, seed=p.seed)
             m.update(shingles(t))
             lsh.insert(i, m)
             ms.append(m)
-        pairs = [(i, j) for i, m in enumerate(ms) for j in lsh.query(m) if j > i and m.jaccard(ms[j]) >= p.threshold]
+        pairs = [
+            (i, j)
+            for i, m in enumerate(ms)
+            for j in lsh.query(m)
+            if j > i and m.jaccard(ms[j]) >= p.threshold
+        ]
         return connected_labels(len(texts), np.asarray(pairs, dtype=np.int64).reshape(-1, 2))
 
     def run_ours() -> np.ndarray:
@@ -443,9 +471,13 @@ def time_implementations(texts: list[str], gold: Sequence[Any], dup_params: Any,
             t0 = time.perf_counter()
             labels = fn()
             best = min(best, time.perf_counter() - t0)
-        out[name] = {"seconds": round(best, 3), "pages_per_s": round(len(texts) / best, 1),
-                     "ari_vs_truth": round(float(adjusted_rand_score(pd.factorize(pd.Series(list(gold)))[0],
-                                                                     labels)), 4)}
+        out[name] = {
+            "seconds": round(best, 3),
+            "pages_per_s": round(len(texts) / best, 1),
+            "ari_vs_truth": round(
+                float(adjusted_rand_score(pd.factorize(pd.Series(list(gold)))[0], labels)), 4
+            ),
+        }
     base = out["datasketch"]["seconds"]
     for name in impls:
         out[name]["speedup_vs_datasketch"] = round(base / out[name]["seconds"], 2)
@@ -458,3 +490,72 @@ def split_pool(pool: list[str]) -> dict[str, list[str]]:
     for t in pool:
         halves["dev" if xxhash.xxh3_64_intdigest(t.encode("utf-8")) % 2 == 0 else "test"].append(t)
     return halves
+
+
+def _rounded(scores: dict[str, Any]) -> dict[str, Any]:
+    return {k: round(v, 4) if isinstance(v, float) else v for k, v in scores.items()}
+
+
+def run_benchmark(
+    params: SyndicationParams, dup_params: Any, timing: bool = False
+) -> tuple[dict[str, Any], pd.DataFrame, dict[str, Any] | None]:
+    """Dev and test runs, the recall-vs-edit-rate curve (test half), optionally implementation timings."""
+    pool = distinct_pool(load_articles(params), params.pool_max_jaccard)
+    halves = split_pool(pool)
+    sites = load_sites(params)
+    if len(sites) <= params.max_copies:
+        raise NewsauditError(
+            f"duplicates_bench.max_copies = {params.max_copies} needs more than that many site wrappers, "
+            f"found {len(sites)}"
+        )
+    methods = {
+        "ours": lambda pages: method_ours(pages, dup_params),
+        "text_dedup": lambda pages: method_text_dedup(pages, params),
+        "exact_hash": method_exact,
+    }
+    report: dict[str, Any] = {
+        "perturbation": params.model_dump(),
+        "duplicates_params": dup_params.model_dump(),
+        "pool": {
+            "articles": len(pool),
+            "dev": len(halves["dev"]),
+            "test": len(halves["test"]),
+            "sites": len(sites),
+        },
+    }
+    timed_pages = []
+    for name, seed in (("dev", params.dev_seed), ("test", params.test_seed)):
+        pages = generate(halves[name], sites, params, seed)
+        timed_pages.append(pages)
+        scores = evaluate(pages, methods)
+        report[name] = {
+            "seed": seed,
+            "corpus": corpus_summary(pages),
+            "methods": {m: _rounded(s) for m, s in scores.items()},
+        }
+        log.info("%s: %s", name, {m: round(s["ari"], 4) for m, s in scores.items()})
+    ours = report["test"]["methods"]["ours"]
+    report["targets"] = {
+        "ari_ge_0.95": ours["ari"] >= 0.95,
+        "pair_precision_ge_0.99": ours["pair_precision"] >= 0.99,
+    }
+    rows = []
+    for rate in params.edit_rates:
+        pages = generate(halves["test"], sites, params, params.test_seed, edit_rate=rate)
+        for m, s in evaluate(pages, methods).items():
+            rows.append(
+                {
+                    "edit_rate": rate,
+                    "method": m,
+                    "ari": round(s["ari"], 4),
+                    "pair_precision": round(s["pair_precision"], 4),
+                    "pair_recall": round(s["pair_recall"], 4),
+                }
+            )
+    curve = pd.DataFrame(rows)
+    timings = None
+    if timing:
+        pages = pd.concat(timed_pages, ignore_index=True)
+        gold = [f"{i}-{o}" for i, frame in enumerate(timed_pages) for o in frame["origin"]]
+        timings = time_implementations(pages["text"].tolist(), gold, dup_params)
+    return report, curve, timings
