@@ -236,8 +236,11 @@ def test_same_inputs_give_the_same_bytes_in_a_new_process(project, rendered):
 def test_missing_outputs_are_named_not_fatal(tmp_path):
     html, figures = render_pipeline_report(tmp_path)
     assert_inert(html)
-    assert "reports/metrics/leakage.json (stage leakage) is missing" in html
-    assert "data/interim/pages_clean.parquet is missing" in html
+    assert "missing: reports/metrics/leakage.json (stage leakage)." in html
+    assert (
+        "missing: reports/metrics/boilerplate.json (stage boilerplate); data/interim/pages_clean.parquet."
+        in html
+    )
     assert figures == {}
     written = write_figures(figures, tmp_path / "figures")
     assert sorted(p.stem for p in written) == sorted(DVC_FIGURES)
