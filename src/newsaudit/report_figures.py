@@ -75,7 +75,11 @@ def bars(labels: Sequence[str], values: Sequence[float], title: str, xlabel: str
             ax.set(title=title, xlabel=xlabel)
         else:
             ax.bar(range(len(labels)), list(values), color=PALETTE[0])
-            ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
+            # Short labels (cluster sizes) read best upright; long ones need the slant to fit.
+            slant = max((len(x) for x in labels), default=0) > 4
+            ax.set_xticks(
+                range(len(labels)), labels, rotation=45 if slant else 0, ha="right" if slant else "center"
+            )
             ax.set(title=title, ylabel=xlabel)
         return to_svg(fig)
 

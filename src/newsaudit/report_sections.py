@@ -189,6 +189,8 @@ def _top_lines(data: ReportData) -> str:
     if not len(lines) or "text" not in lines.columns:
         return out + note("No line was removed.")
     lines = lines.assign(reason=lines["reason"].astype(str) if "reason" in lines.columns else "")
+    # Blank lines are dropped by every cleaner and say nothing about a site's boilerplate.
+    lines = lines[lines["text"].fillna("").astype(str).str.strip() != ""]
     if data.clean is not None and data.clean.has("source") and "doc_id" in lines.columns:
         sources = data.clean.read(["doc_id", "source"]).drop_duplicates("doc_id")
         lines = lines.merge(sources, on="doc_id", how="left")
