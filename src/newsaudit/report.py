@@ -22,8 +22,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from newsaudit import report_figures as figs
-from newsaudit import report_sections as sec
 from newsaudit.report_data import PATHS, PageTable, ReportData, load_pipeline
 from newsaudit.report_html import page
 
@@ -44,12 +42,16 @@ DVC_FIGURES = {
 # Metrics the named sections show; any other metrics file lands in "Other metrics".
 SHOWN_METRICS = {
     "ingest", "boilerplate", "boilerplate_benchmark", "duplicates", "duplicates_benchmark",
-    "leakage", "labels", "classifier", "conflibert_comparison", "predictions",
+    "leakage", "labels", "train", "classifier", "conflibert_comparison", "predictions",
 }
 
 
-def build_parts(data: ReportData) -> list[sec.Part]:
+def build_parts(data: ReportData) -> list:
     """Every section in reading order (pipeline report: all; audit report: per-page ones only)."""
+    # Imported here, not at the top: cli.py imports this module for every command, and the
+    # sections pull in matplotlib, which only the report needs.
+    from newsaudit import report_sections as sec
+
     if data.pipeline:
         parts = [
             sec.provenance(data),
@@ -141,10 +143,13 @@ def write_audit_report(out: Path, pages: pd.DataFrame, summary: dict) -> Path:
 
 def write_figures(figures: dict[str, str], folder: Path) -> list[Path]:
     """Every declared DVC figure as SVG: the drawn one, or a placeholder naming its missing data."""
+    from newsaudit import report_figures as figs
+
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name in sorted(set(DVC_FIGURES) | set(figures)):
-        svg = figures.get(name) or figs.placeholder(name, f"no data yet: {DVC_FIGURES[name]}")
+        title = name.replace("_", " ")
+        svg = figures.get(name) or figs.placeholder(title, f"no data yet: {DVC_FIGURES[name]}")
         path = folder / f"{name}.svg"
         path.write_text(svg, encoding="utf-8")
         written.append(path)

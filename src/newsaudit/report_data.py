@@ -112,7 +112,8 @@ def load_metrics(folder: Path) -> dict[str, dict]:
     out = {}
     for path in sorted(folder.glob("*.json")):
         data = read_json(path)
-        out[path.stem] = data if isinstance(data, dict) else {"values": data}
+        # Lower-cased: the evaluate stage may spell it confliBERT_comparison.json.
+        out[path.stem.lower()] = data if isinstance(data, dict) else {"values": data}
     return out
 
 

@@ -353,6 +353,8 @@ def classifier(data: ReportData) -> Part:
     html, found = "", {}
     html += heading(3, "Training labels")
     html += json_tables(labels) if labels is not None else missing(data, "labels")
+    if data.metrics.get("train") is not None:
+        html += heading(3, "Training") + json_tables(data.metrics["train"])
     html += heading(3, "Held-out evaluation")
     if metrics is None:
         return Part("classifier", title, html + missing(data, "classifier"), found)
