@@ -95,11 +95,25 @@ def build_pipeline(features: FeatureUnion, c: float, class_weight: str | None, s
 OWN_TRUSTED = ("newsaudit.classifier_common.normalise_text",)
 
 
+def plain_vocabularies(pipe: Pipeline) -> Pipeline:
+    """Turn fitted vectorisers' numpy-int vocabulary values into Python ints, in place.
+
+    skops stores every numpy scalar as its own array file, which makes dumping a 100k-term
+    vocabulary take many minutes; Python ints go into the JSON schema instead.
+    """
+    for _, vec in pipe.named_steps["features"].transformer_list:
+        vec.vocabulary_ = {term: int(i) for term, i in vec.vocabulary_.items()}
+    return pipe
+
+
 def save_model(bundle: dict[str, Any], path: Path) -> None:
+    import zipfile
+
     import skops.io as sio
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    sio.dump(bundle, path)
+    # The schema is verbose JSON (one object per vocabulary entry): deflate shrinks it ~20x.
+    sio.dump(bundle, path, compression=zipfile.ZIP_DEFLATED, compresslevel=6)
 
 
 def load_model(path: str | Path) -> dict[str, Any]:
