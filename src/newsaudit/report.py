@@ -118,7 +118,7 @@ def render_audit_report(
     data = ReportData(
         title="newsaudit audit report",
         metrics={"ingest": summary["ingest"]} if isinstance(summary.get("ingest"), dict) else {},
-        manifest=pages[manifest_cols].astype(str).replace({"None": "", "nan": ""}) if manifest_cols else None,
+        manifest=pages[manifest_cols] if manifest_cols else None,
         clean=table,
         removed_lines=removed_lines,
         dedup=table,

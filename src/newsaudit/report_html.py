@@ -53,7 +53,7 @@ def esc(value: Any) -> str:
 
 def fmt(value: Any) -> str:
     """Stable, compact text for a cell: floats to 4 significant digits, None/NaN as an empty cell."""
-    if value is None:
+    if value is None or type(value).__name__ in {"NAType", "NaTType"}:  # pandas missing values
         return ""
     if hasattr(value, "item") and not isinstance(value, (str, bytes, list, dict)):
         value = value.item()  # numpy and pandas scalars
@@ -83,12 +83,15 @@ def td(value: Any) -> str:
     return f"<td{cls}>{esc(value)}</td>"
 
 
-def table(columns: Sequence[str], rows: Iterable[Sequence[Any]], max_rows: int = MAX_ROWS) -> str:
-    """An HTML table; rows past ``max_rows`` are counted in a note instead of shown."""
+def table(columns: Sequence[str] | None, rows: Iterable[Sequence[Any]], max_rows: int = MAX_ROWS) -> str:
+    """An HTML table (no header row when ``columns`` is None); rows past ``max_rows`` are counted
+    in a note instead of shown."""
     rows = list(rows)
-    head = "".join(f"<th>{esc(c)}</th>" for c in columns)
+    head = ""
+    if columns is not None:
+        head = "<thead><tr>" + "".join(f"<th>{esc(c)}</th>" for c in columns) + "</tr></thead>"
     body = "".join("<tr>" + "".join(td(v) for v in row) + "</tr>" for row in rows[:max_rows])
-    out = f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    out = f"<table>{head}<tbody>{body}</tbody></table>"
     if len(rows) > max_rows:
         out += note(f"{len(rows) - max_rows} more rows not shown.")
     return out

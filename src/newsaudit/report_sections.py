@@ -93,7 +93,7 @@ def provenance(data: ReportData) -> Part | None:
         return None
     dirty = prov.get("dirty")
     state = {None: "unknown", True: "dirty: tracked files differ from the commit", False: "clean"}[dirty]
-    html = table(["", ""], [["git commit", prov.get("commit")], ["working tree", state]])
+    html = table(None, [["git commit", prov.get("commit")], ["working tree", state]])
     if prov.get("changed"):
         html += heading(3, "Files that differ from the commit") + table(
             ["path"], [[p] for p in prov["changed"]]
@@ -130,7 +130,11 @@ def ingest(data: ReportData) -> Part:
         html += heading(3, f"Rejected inputs ({len(rejected)})")
         if len(rejected):
             cols = [c for c in ("path", "record", "reason_code", "status_reason") if c in rejected.columns]
-            rows = rejected.sort_values(cols[:2]).loc[:, cols].itertuples(index=False)
+            rejected = rejected.loc[:, cols]
+            if "record" in cols:
+                # Line or row number: the CSV and the audit table hold it as float ("2.0").
+                rejected["record"] = pd.to_numeric(rejected["record"], errors="coerce").astype("Int64")
+            rows = rejected.sort_values(cols[:2]).itertuples(index=False)
             html += table(cols, list(rows), max_rows=REJECTED_ROWS)
         else:
             html += note("No input was rejected.")
@@ -221,7 +225,7 @@ def error_pages(data: ReportData) -> Part:
         return Part("errors", title, missing(data, "pages_clean"))
     flags = clean.read(["doc_id", "is_error_page", "error_kind", "source"])
     errors = flags[flags["is_error_page"].fillna(False).astype(bool)]
-    html = table(["", ""], [["pages", len(flags)], ["error pages", len(errors)]])
+    html = table(None, [["pages", len(flags)], ["error pages", len(errors)]])
     if not len(errors):
         return Part("errors", title, html + note("No error page was found."))
     if "error_kind" in errors.columns:
@@ -456,9 +460,7 @@ def predictions(data: ReportData) -> Part:
         stats = frame.groupby("source").agg(**agg).reset_index()
         stats["share"] = stats["conflict_events"] / stats["pages"]
         stats = stats.sort_values(["pages", "source"], ascending=[False, True])
-        html += table(
-            ["", ""], [["pages", len(frame)], ["conflict events", int(frame["event"].sum())]]
-        )
+        html += table(None, [["pages", len(frame)], ["conflict events", int(frame["event"].sum())]])
         top = stats.head(TOP_SOURCES)
         found["predictions_by_source"] = figs.bars(
             top["source"], top["share"], "Share of conflict-event pages, largest sources", "share"
@@ -484,7 +486,7 @@ def audit_summary(data: ReportData) -> Part | None:
     if summary is None:
         return None
     rows = [["corpus", summary.get("corpus")], ["steps run", ", ".join(summary.get("steps") or [])]]
-    html = table(["", ""], rows)
+    html = table(None, rows)
     skipped = summary.get("skipped_steps") or {}
     if skipped:
         html += heading(3, "Steps that could not run") + table(["step", "why"], sorted(skipped.items()))
