@@ -79,6 +79,8 @@ def is_number(value: Any) -> bool:
 
 
 def td(value: Any) -> str:
+    if hasattr(value, "item") and not isinstance(value, (str, bytes, list, dict)):
+        value = value.item()  # numpy scalars: right-aligned like Python numbers
     cls = ' class="num"' if is_number(value) else ""
     return f"<td{cls}>{esc(value)}</td>"
 
