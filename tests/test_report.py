@@ -9,6 +9,7 @@ import subprocess
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pandas as pd
 import pytest
@@ -75,7 +76,7 @@ def make_project(root: Path) -> Path:
         {"dataset": "bbc", "model": "ConfliBERT (published)", "f1": 0.97},
     ]})
     write_json(metrics / "predictions.json", {"pages": 4, "conflict_events": 2})
-    write_json(metrics / "train.json", {"vocabulary": 5000})
+    write_json(metrics / "train.json", {"vocabulary": 5000, "note": "lone surrogate \ud800 in JSON"})
     write_json(metrics / "bench.json", {"pages_per_second": 120.5})
 
     plots = root / "reports" / "plots"
@@ -104,7 +105,8 @@ def make_project(root: Path) -> Path:
     }).to_csv(interim / "manifest.csv", index=False)
     pages = pd.DataFrame({
         "doc_id": ["d1", "d2", "d3", "d4"],
-        "source": ["a.com", "a.com", SCRIPT, None],
+        # A control character (illegal in XML) in a label must not break the SVG figures.
+        "source": ["a.com", "a.com", SCRIPT, "ctl\x0bsource"],
         "raw_text": [
             "Menu\nHome\n" + ARTICLE,
             "Menu\nHome\n" + ARTICLE + CLOSE,
@@ -265,13 +267,21 @@ def test_malformed_metrics_file_is_a_clear_error(tmp_path):
         render_pipeline_report(tmp_path)
 
 
-def test_svg_figures_are_deterministic_and_carry_no_date(project, rendered, tmp_path):
+def test_svg_figures_are_deterministic_well_formed_and_carry_no_date(project, rendered, tmp_path):
     _, figures = rendered
     written = write_figures(figures, tmp_path / "a")
     again = write_figures(render_pipeline_report(project)[1], tmp_path / "b")
     for a, b in zip(written, again, strict=True):
         assert a.read_bytes() == b.read_bytes()
         assert b"<dc:date>" not in a.read_bytes()
+        ElementTree.fromstring(a.read_bytes())  # a browser shows nothing for malformed XML
+    assert "ctl\ufffdsource" in figures["predictions_by_source"]
+
+
+def test_report_file_survives_a_lone_surrogate(project, tmp_path):
+    out = tmp_path / "index.html"
+    report.write_html(out, render_pipeline_report(project)[0])
+    assert "lone surrogate \ufffd" in out.read_text(encoding="utf-8")
 
 
 def audited_pages() -> pd.DataFrame:

@@ -136,9 +136,14 @@ def write_audit_report(out: Path, pages: pd.DataFrame, summary: dict) -> Path:
     removed = out / "removed_lines.parquet"
     html = render_audit_report(pages, summary, pd.read_parquet(removed) if removed.is_file() else None)
     path = out / "report.html"
-    path.write_text(html, encoding="utf-8")
+    write_html(path, html)
     log.info("audit report -> %s (%d bytes)", path, len(html.encode("utf-8")))
     return path
+
+
+def write_html(path: Path, html: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(html, encoding="utf-8")
 
 
 def write_figures(figures: dict[str, str], folder: Path) -> list[Path]:
@@ -151,7 +156,7 @@ def write_figures(figures: dict[str, str], folder: Path) -> list[Path]:
         title = name.replace("_", " ")
         svg = figures.get(name) or figs.placeholder(title, f"no data yet: {DVC_FIGURES[name]}")
         path = folder / f"{name}.svg"
-        path.write_text(svg, encoding="utf-8")
+        write_html(path, svg)
         written.append(path)
     return written
 
@@ -160,8 +165,7 @@ def run(args) -> None:
     root, out, folder = Path(args.root), Path(args.out), Path(args.figures)
     own = tuple(_relative(p, root) for p in (out, folder))
     html, figures = render_pipeline_report(root, Path(args.params), own)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(html, encoding="utf-8")
+    write_html(out, html)
     written = write_figures(figures, folder)
     size = len(html.encode("utf-8"))
     log.info("report -> %s (%d bytes, %d figures in %s)", out, size, len(written), args.figures)

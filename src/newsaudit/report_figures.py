@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 from collections.abc import Sequence
 
 import matplotlib
@@ -33,6 +34,18 @@ RC = {
     "grid.alpha": 0.3,
 }
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
+
+
+# Characters XML 1.0 forbids (C0 controls but tab/newline/CR, lone surrogates, U+FFFE/U+FFFF): one of
+# them in a data label would make the whole SVG unreadable, so the figure would silently vanish.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+LABEL_CHARS = 40
+
+
+def label(value: object) -> str:
+    """A data value as an axis label: XML-safe, one line, at most LABEL_CHARS characters."""
+    text = _NOT_XML.sub("\ufffd", str(value)).replace("\n", " ").replace("\r", " ").replace("\t", " ")
+    return text if len(text) <= LABEL_CHARS else text[: LABEL_CHARS - 1] + "…"
 
 
 def new_figure(width: float = 6.4, height: float = 3.6) -> tuple[Figure, plt.Axes]:
@@ -67,7 +80,7 @@ def bars(labels: Sequence[str], values: Sequence[float], title: str, xlabel: str
     with plt.rc_context(RC):
         height = max(2.4, 0.28 * len(labels) + 1.0) if horizontal else 3.6
         fig, ax = new_figure(6.4, height)
-        labels = [str(label) for label in labels]
+        labels = [label(x) for x in labels]
         if horizontal:
             ax.barh(range(len(labels)), list(values), color=PALETTE[0])
             ax.set_yticks(range(len(labels)), labels)
@@ -92,8 +105,8 @@ def grouped_bars(groups: Sequence[str], series: dict[str, Sequence[float]], titl
         width = 0.8 / n
         for i, (name, values) in enumerate(series.items()):
             xs = [g + (i - (n - 1) / 2) * width for g in range(len(groups))]
-            ax.bar(xs, list(values), width=width, label=str(name), color=PALETTE[i % len(PALETTE)])
-        ax.set_xticks(range(len(groups)), [str(g) for g in groups], rotation=30, ha="right")
+            ax.bar(xs, list(values), width=width, label=label(name), color=PALETTE[i % len(PALETTE)])
+        ax.set_xticks(range(len(groups)), [label(g) for g in groups], rotation=30, ha="right")
         ax.set(title=title, ylabel=ylabel)
         ax.legend(fontsize=8)
         return to_svg(fig)
@@ -111,7 +124,7 @@ def lines(
     with plt.rc_context(RC):
         fig, ax = new_figure(5.2, 4.0)
         for i, (name, (xs, ys)) in enumerate(curves.items()):
-            ax.plot(list(xs), list(ys), label=str(name), color=PALETTE[i % len(PALETTE)], marker=".")
+            ax.plot(list(xs), list(ys), label=label(name), color=PALETTE[i % len(PALETTE)], marker=".")
         if diagonal:
             ax.plot([0, 1], [0, 1], linestyle="--", color="#999999", linewidth=0.8)
         if unit_square:
@@ -132,8 +145,8 @@ def confusion(matrix: Sequence[Sequence[float]], labels: Sequence[str], title: s
             for c, value in enumerate(row):
                 colour = "white" if top and value > top / 2 else "black"
                 ax.text(c, r, f"{value:g}", ha="center", va="center", color=colour)
-        ax.set_xticks(range(len(labels)), [str(x) for x in labels])
-        ax.set_yticks(range(len(labels)), [str(x) for x in labels])
+        ax.set_xticks(range(len(labels)), [label(x) for x in labels])
+        ax.set_yticks(range(len(labels)), [label(x) for x in labels])
         ax.set(title=title, xlabel="predicted", ylabel="actual")
         return to_svg(fig)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -30,6 +31,7 @@ h3 { font-size: 1.05rem; margin-top: 1.4rem; }
 nav ol { columns: 2; font-size: .95rem; }
 table { border-collapse: collapse; margin: .5rem 0 1rem; font-size: .88rem; }
 th, td { border: 1px solid #d0d7de; padding: .2rem .5rem; text-align: left; vertical-align: top; }
+td { max-width: 48rem; overflow-wrap: anywhere; }
 th { background: #f3f5f7; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 pre, code, .mono { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: .82rem; }
@@ -38,7 +40,8 @@ pre { background: #f6f8fa; padding: .6rem; overflow-x: auto; white-space: pre-wr
 .absent { color: #8c6d00; background: #fff8c5; padding: .3rem .6rem; border-left: 3px solid #d4a72c; }
 .pair { display: grid; grid-template-columns: 1fr 1fr; gap: .8rem; margin-bottom: 1.2rem; }
 .pair > div { border: 1px solid #d0d7de; padding: .5rem; background: #fbfcfd; min-width: 0; }
-.pair .text { white-space: pre-wrap; font-size: .82rem; max-height: 18rem; overflow-y: auto; }
+.pair .text { white-space: pre-wrap; overflow-wrap: anywhere; font-size: .82rem; max-height: 18rem;
+              overflow-y: auto; }
 figure { margin: .6rem 0 1.2rem; }
 figure img { max-width: 100%; height: auto; border: 1px solid #eaeef2; }
 figcaption { font-size: .85rem; color: #57606a; }
@@ -46,9 +49,13 @@ figcaption { font-size: .85rem; color: #57606a; }
 """
 
 
+# Lone surrogates (a JSON "\ud800" escape decodes to one) cannot be written as UTF-8.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def esc(value: Any) -> str:
     """Text for HTML: escapes ``& < > " '`` so data can never become markup or break an attribute."""
-    return html.escape(fmt(value), quote=True)
+    return html.escape(_SURROGATE.sub("\ufffd", fmt(value)), quote=True)
 
 
 def fmt(value: Any) -> str:
