@@ -199,7 +199,7 @@ def test_hostile_corpus_text_is_shown_as_text(rendered):
 def test_every_section_renders_from_pipeline_outputs(rendered):
     html, figures = rendered
     anchors = {attrs.get("id") for _, attrs in parse(html).tags if attrs.get("id")}
-    assert {"provenance", "ingest", "boilerplate", "errors", "duplicates", "leakage", "classifier",
+    assert {"glance", "provenance", "ingest", "boilerplate", "errors", "duplicates", "leakage", "classifier",
             "conflibert", "predictions", "other"} <= anchors
     assert "Not produced yet" not in html
     assert set(figures) == set(DVC_FIGURES)
@@ -211,6 +211,11 @@ def test_every_section_renders_from_pipeline_outputs(rendered):
 
 def test_section_numbers_come_from_the_data(rendered):
     html, _ = rendered
+    glance = html.split('id="glance"')[1].split("</table>")[0]
+    for label, value in (("inputs rejected", "1"), ("error pages", "1"), ("classifier f1 (test)", "0.8"),
+                         ("pages with an exact or near duplicate", "3"),
+                         ("pages flagged as conflict events", "2")):
+        assert f'{label}</a></td><td class="num">{value}</td>' in glance
     # "Menu" was removed on two pages (two occurrences), from one source.
     assert "<tr><td>Menu</td><td class=\"num\">2</td><td class=\"num\">2</td><td>boilerplate</td>" \
            "<td class=\"num\">1</td></tr>" in html
@@ -309,7 +314,7 @@ def test_audit_report_shows_per_page_sections_only():
     doc = assert_inert(html)
     assert SCRIPT in "".join(doc.text)
     anchors = {attrs.get("id") for _, attrs in doc.tags if attrs.get("id")}
-    assert anchors == {"audit", "ingest", "boilerplate", "errors"}
+    assert anchors == {"glance", "audit", "ingest", "boilerplate", "errors"}
     assert "no model in models/" in html and "Not produced yet" not in html
     assert html == render_audit_report(audited_pages(), summary)
 

@@ -76,7 +76,9 @@ def build_parts(data: ReportData) -> list:
             parts.append(sec.duplicates(data))
         if data.predicted is not None and data.predicted.has("is_conflict_event"):
             parts.append(sec.predictions(data))
-    return [p for p in parts if p is not None]
+    parts = [p for p in parts if p is not None]
+    glance = sec.at_a_glance(parts)
+    return [glance, *parts] if glance else parts
 
 
 def render(data: ReportData, subtitle: str) -> tuple[str, dict[str, str]]:

@@ -26,6 +26,7 @@ from newsaudit.report_html import (
     note,
     records_table,
     table,
+    td,
 )
 
 TOP_SOURCES = 20
@@ -42,6 +43,8 @@ class Part:
     title: str
     html: str
     figures: dict[str, str] = field(default_factory=dict)
+    # Headline numbers for the "At a glance" table at the top: (label, value).
+    facts: list[tuple[str, Any]] = field(default_factory=list)
 
     def render(self) -> str:
         return f'<section>{heading(2, self.title, self.anchor)}\n{self.html}\n</section>\n'
@@ -138,7 +141,14 @@ def ingest(data: ReportData) -> Part:
             html += table(cols, list(rows), max_rows=REJECTED_ROWS)
         else:
             html += note("No input was rejected.")
-    return Part("ingest", "Ingest: every input accounted for", html)
+    facts = []
+    if metrics is not None:
+        facts = [(f"inputs {k}", metrics[k]) for k in ("inputs", "accepted", "rejected") if k in metrics]
+    elif manifest is not None:
+        status = manifest["status"].astype(str)
+        facts = [("inputs", len(manifest)), ("inputs accepted", int((status == "accepted").sum())),
+                 ("inputs rejected", int((status == "rejected").sum()))]
+    return Part("ingest", "Ingest: every input accounted for", html, facts=facts)
 
 
 # ---------------------------------------------------------------- boilerplate and error pages
@@ -150,12 +160,14 @@ def boilerplate(data: ReportData) -> Part:
     clean = data.clean
     if metrics is None and (clean is None or not clean.has("boilerplate_frac")):
         return Part("boilerplate", title, missing(data, "boilerplate", "pages_clean"))
-    html, found = "", {}
+    html, found, facts = "", {}, []
     if metrics is not None:
         html += json_tables(metrics)
     if clean is not None and clean.has("boilerplate_frac"):
         frame = clean.read(["doc_id", "source", "boilerplate_frac"])
         frac = pd.to_numeric(frame["boilerplate_frac"], errors="coerce").dropna()
+        facts.append(("mean share of characters removed as boilerplate", round(float(frac.mean()), 4)
+                      if len(frac) else None))
         found["boilerplate_frac"] = figs.histogram(
             frac, "Share of characters removed as boilerplate", "boilerplate fraction"
         )
@@ -167,7 +179,7 @@ def boilerplate(data: ReportData) -> Part:
     if data.pipeline or bench is not None:
         html += heading(3, "Benchmark: cleaning scored against gold article text")
         html += json_tables(bench) if bench is not None else missing(data, "boilerplate_benchmark")
-    return Part("boilerplate", title, html, found)
+    return Part("boilerplate", title, html, found, facts)
 
 
 def _boilerplate_by_source(frame: pd.DataFrame, found: dict[str, str]) -> str:
@@ -226,8 +238,9 @@ def error_pages(data: ReportData) -> Part:
     flags = clean.read(["doc_id", "is_error_page", "error_kind", "source"])
     errors = flags[flags["is_error_page"].fillna(False).astype(bool)]
     html = table(None, [["pages", len(flags)], ["error pages", len(errors)]])
+    facts = [("error pages", len(errors))]
     if not len(errors):
-        return Part("errors", title, html + note("No error page was found."))
+        return Part("errors", title, html + note("No error page was found."), facts=facts)
     if "error_kind" in errors.columns:
         html += heading(3, "By kind") + counts_table(errors["error_kind"], "error kind")
     sample = sorted(errors["doc_id"].astype(str))[:EXAMPLE_ERRORS]
@@ -236,7 +249,7 @@ def error_pages(data: ReportData) -> Part:
     rows[text_col] = rows[text_col].map(lambda t: clip(t, 240))
     html += heading(3, f"Examples (first {len(rows)} by doc_id)")
     html += table(list(rows.columns), list(rows.itertuples(index=False)))
-    return Part("errors", title, html)
+    return Part("errors", title, html, facts=facts)
 
 
 # ---------------------------------------------------------------- duplicates
@@ -249,11 +262,11 @@ def duplicates(data: ReportData) -> Part:
     have_pages = dedup is not None and dedup.has("doc_id", "near_dup_cluster")
     if metrics is None and not have_pages:
         return Part("duplicates", title, missing(data, "duplicates", "pages_dedup"))
-    html, found = "", {}
+    html, found, facts = "", {}, []
     if metrics is not None:
         html += json_tables(metrics)
     if have_pages:
-        html += _clusters(dedup, found)
+        html += _clusters(dedup, found, facts)
     bench = data.metrics.get("duplicates_benchmark")
     if data.pipeline or bench is not None:
         html += heading(3, "Benchmark: syndicated copies with known origin")
@@ -263,10 +276,10 @@ def duplicates(data: ReportData) -> Part:
     if curve:
         found["recall_vs_edit_rate"] = figs.lines(curve, "Recall as edit rate grows", "edit rate", "recall")
         html += figure(found["recall_vs_edit_rate"], "Pairwise recall against the benchmark's edit rate.")
-    return Part("duplicates", title, html, found)
+    return Part("duplicates", title, html, found, facts)
 
 
-def _clusters(dedup, found: dict[str, str]) -> str:
+def _clusters(dedup, found: dict[str, str], facts: list) -> str:
     frame = dedup.read([
         "doc_id", "source", "near_dup_cluster", "is_representative", "exact_dup_of", "sim_to_representative"
     ])
@@ -280,6 +293,7 @@ def _clusters(dedup, found: dict[str, str]) -> str:
     html = heading(3, "Cluster sizes") + figure(found["cluster_sizes"], "Number of clusters of each size.")
     html += table(["cluster size", "clusters"], list(dist.items()))
     multi = sizes[sizes > 1]
+    facts.append(("pages with an exact or near duplicate", int(multi.sum())))
     order = sorted(multi.items(), key=lambda kv: (-kv[1], str(kv[0])))[:EXAMPLE_CLUSTERS]
     if not order:
         return html + note("No page has a duplicate.")
@@ -377,7 +391,17 @@ def classifier(data: ReportData) -> Part:
         found["pr"] = figs.lines(pr, "Precision-recall curve", "recall", "precision")
         html += figure(found["pr"], "Precision-recall curve on the held-out test set.")
     html += json_tables(metrics)
-    return Part("classifier", title, html, found)
+    scores = {k: _score(metrics, k) for k in ("f1", "roc_auc", "pr_auc")}
+    facts = [(f"classifier {k} (test)", v) for k, v in scores.items() if v is not None]
+    return Part("classifier", title, html, found, facts)
+
+
+def _score(metrics: dict, key: str) -> Any:
+    """A headline score: under ``test`` or ``overall`` if there, else at the top level."""
+    for scope in (metrics.get("test"), metrics.get("overall"), metrics):
+        if isinstance(scope, Mapping) and isinstance(scope.get(key), (int, float)):
+            return scope[key]
+    return None
 
 
 def _confusion(metrics: dict, plots: dict[str, pd.DataFrame]):
@@ -445,7 +469,7 @@ def predictions(data: ReportData) -> Part:
     have_pages = pred is not None and pred.has("is_conflict_event")
     if metrics is None and not have_pages:
         return Part("predictions", title, missing(data, "predictions", "predicted"))
-    html, found = "", {}
+    html, found, facts = "", {}, []
     if metrics is not None:
         html += json_tables(metrics)
     if have_pages:
@@ -460,14 +484,16 @@ def predictions(data: ReportData) -> Part:
         stats = frame.groupby("source").agg(**agg).reset_index()
         stats["share"] = stats["conflict_events"] / stats["pages"]
         stats = stats.sort_values(["pages", "source"], ascending=[False, True])
-        html += table(None, [["pages", len(frame)], ["conflict events", int(frame["event"].sum())]])
+        events = int(frame["event"].sum())
+        html += table(None, [["pages", len(frame)], ["conflict events", events]])
+        facts.append(("pages flagged as conflict events", events))
         top = stats.head(TOP_SOURCES)
         found["predictions_by_source"] = figs.bars(
             top["source"], top["share"], "Share of conflict-event pages, largest sources", "share"
         )
         html += figure(found["predictions_by_source"], "Share of pages flagged as conflict events.")
         html += table(list(stats.columns), list(stats.itertuples(index=False)))
-    return Part("predictions", title, html, found)
+    return Part("predictions", title, html, found, facts)
 
 
 # ---------------------------------------------------------------- everything else
@@ -493,3 +519,15 @@ def audit_summary(data: ReportData) -> Part | None:
     rest = {k: v for k, v in summary.items() if k not in {"corpus", "steps", "skipped_steps", "ingest"}}
     html += json_tables(rest) if rest else ""
     return Part("audit", "Audit", html)
+
+
+def at_a_glance(parts: list[Part]) -> Part | None:
+    """The headline numbers of every section, first thing on the page."""
+    facts = [(label, value, part) for part in parts for label, value in part.facts]
+    if not facts:
+        return None
+    rows = "".join(
+        f'<tr><td><a href="#{esc(part.anchor)}">{esc(label)}</a></td>{td(value)}</tr>'
+        for label, value, part in facts
+    )
+    return Part("glance", "At a glance", f"<table><tbody>{rows}</tbody></table>")
