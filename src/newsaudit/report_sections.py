@@ -143,7 +143,8 @@ def ingest(data: ReportData) -> Part:
             html += note("No input was rejected.")
     facts = []
     if metrics is not None:
-        facts = [(f"inputs {k}", metrics[k]) for k in ("inputs", "accepted", "rejected") if k in metrics]
+        names = {"inputs": "inputs", "accepted": "inputs accepted", "rejected": "inputs rejected"}
+        facts = [(label, metrics[k]) for k, label in names.items() if k in metrics]
     elif manifest is not None:
         status = manifest["status"].astype(str)
         facts = [("inputs", len(manifest)), ("inputs accepted", int((status == "accepted").sum())),
