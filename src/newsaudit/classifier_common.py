@@ -90,9 +90,15 @@ def build_pipeline(features: FeatureUnion, c: float, class_weight: str | None, s
 
 # --- persistence -----------------------------------------------------------------------------
 
-# Our own callables referenced by a saved pipeline. skops refuses unknown types on load unless
-# they are listed; we list exactly these and fail on anything else (no blind ``trusted=True``).
-OWN_TRUSTED = ("newsaudit.classifier_common.normalise_text",)
+# Types in a saved bundle that skops does not trust by default: our text normaliser and three
+# scikit-learn internals of CalibratedClassifierCV. We accept exactly these and refuse anything
+# else (no blind ``trusted=True`` on a file that could have been swapped).
+TRUSTED_TYPES = (
+    "newsaudit.classifier_common.normalise_text",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+    "sklearn.model_selection._split.StratifiedKFold",
+)
 
 
 def plain_vocabularies(pipe: Pipeline) -> Pipeline:
@@ -124,7 +130,7 @@ def load_model(path: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise NewsauditError(f"model {path} not found (run `newsaudit train` or `dvc repro train` first)")
     untrusted = sio.get_untrusted_types(file=path)
-    unexpected = sorted(set(untrusted) - set(OWN_TRUSTED))
+    unexpected = sorted(set(untrusted) - set(TRUSTED_TYPES))
     if unexpected:
         raise NewsauditError(f"model {path} contains unexpected types {unexpected}; refusing to load it")
     bundle = sio.load(path, trusted=list(untrusted))
