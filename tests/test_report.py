@@ -65,11 +65,13 @@ def make_project(root: Path) -> Path:
         "examples": [{"split_a": "train", "split_b": "test", "text_a": IMG, "text_b": CLOSE}],
     })
     write_json(metrics / "labels.json", {"rows": 100, "positives": 40})
+    # Shapes as the evaluate and conflibert-benchmark stages write them.
     write_json(metrics / "classifier.json", {
-        "test": {"f1": 0.8, "roc_auc": 0.9, "confusion_matrix": [[50, 5], [8, 37]]},
+        "test": {"f1": 0.8, "roc_auc": 0.9, "confusion": {"tn": 50, "fp": 5, "fn": 8, "tp": 37}},
+        "confusion_matrix": {"labels": [0, 1], "matrix": [[50, 5], [8, 37]]},
         "per_source": {"satp": {"f1": 0.85, "n": 60}, "bbc": {"f1": 0.7, "n": 40}},
     })
-    write_json(metrics / "conflibert_comparison.json", {"rows": [
+    write_json(metrics / "conflibert_comparison.json", {"records": [
         {"dataset": "satp", "model": "tfidf", "f1": 0.8},
         {"dataset": "satp", "model": "ConfliBERT (published)", "f1": 0.9},
         {"dataset": "bbc", "model": "tfidf", "f1": 0.95},
@@ -80,16 +82,21 @@ def make_project(root: Path) -> Path:
     write_json(metrics / "bench.json", {"pages_per_second": 120.5})
 
     plots = root / "reports" / "plots"
-    (plots / "evaluate").mkdir(parents=True)
-    pd.DataFrame({"fpr": [0, 0.1, 1], "tpr": [0, 0.8, 1]}).to_csv(plots / "evaluate" / "roc.csv", index=False)
-    pd.DataFrame({"recall": [0, 0.8, 1], "precision": [1, 0.9, 0.4]}).to_csv(
-        plots / "evaluate" / "pr.csv", index=False
+    (plots / "classifier").mkdir(parents=True)
+    pd.DataFrame({"fpr": [0, 0.1, 1], "tpr": [0, 0.8, 1]}).to_csv(
+        plots / "classifier" / "roc.csv", index=False
     )
-    (plots / "duplicates_benchmark").mkdir()
+    pd.DataFrame({"recall": [0, 0.8, 1], "precision": [1, 0.9, 0.4]}).to_csv(
+        plots / "classifier" / "pr.csv", index=False
+    )
+    pd.DataFrame({"mean_predicted": [0.1, 0.5, 0.9], "fraction_positive": [0.05, 0.6, 0.85]}).to_csv(
+        plots / "classifier" / "calibration.csv", index=False
+    )
+    (plots / "duplicates").mkdir()
     pd.DataFrame({
-        "edit_rate": [0.0, 0.1, 0.0, 0.1], "recall": [1.0, 0.9, 1.0, 0.6],
-        "method": ["minhash", "minhash", "exact", "exact"],
-    }).to_csv(plots / "duplicates_benchmark" / "recall_vs_edit_rate.csv", index=False)
+        "edit_rate": [0.0, 0.1, 0.0, 0.1], "method": ["ours", "ours", "exact_hash", "exact_hash"],
+        "ari": [1.0, 0.9, 0.0, 0.0], "pair_precision": [1.0] * 4, "pair_recall": [1.0, 0.9, 0.0, 0.0],
+    }).to_csv(plots / "duplicates" / "recall_vs_edit_rate.csv", index=False)
 
     interim = root / "data" / "interim"
     interim.mkdir(parents=True)
@@ -136,8 +143,10 @@ def make_project(root: Path) -> Path:
     dedup.to_parquet(interim / "pages_dedup.parquet", index=False)
     processed = root / "data" / "processed"
     processed.mkdir(parents=True)
+    # d3 (an error page) is not scored: null probability and flag.
     dedup.assign(
-        conflict_prob=[0.9, 0.8, 0.1, 0.4], is_conflict_event=[True, True, False, False]
+        conflict_prob=[0.9, 0.8, None, 0.4], is_conflict_event=[True, True, None, False],
+        classified=[True, True, False, True],
     ).to_parquet(processed / "pages.parquet", index=False)
     return root
 
@@ -214,13 +223,16 @@ def test_section_numbers_come_from_the_data(rendered):
     glance = html.split('id="glance"')[1].split("</table>")[0]
     for label, value in (("inputs rejected", "1"), ("error pages", "1"), ("classifier f1 (test)", "0.8"),
                          ("pages with an exact or near duplicate", "3"),
-                         ("pages flagged as conflict events", "2")):
+                         ("pages flagged as conflict events", "2"),
+                         ("pages scored by the classifier", "3")):
         assert f'{label}</a></td><td class="num">{value}</td>' in glance
     # "Menu" was removed on two pages (two occurrences), from one source.
     assert "<tr><td>Menu</td><td class=\"num\">2</td><td class=\"num\">2</td><td>boilerplate</td>" \
            "<td class=\"num\">1</td></tr>" in html
-    # Predictions by source: a.com has 2 pages, both conflict events.
-    assert '<tr><td>a.com</td><td class="num">2</td><td class="num">2</td>' in html
+    # Predictions by source: a.com has 2 pages, both scored, both conflict events.
+    assert '<tr><td>a.com</td><td class="num">2</td><td class="num">2</td><td class="num">2</td>' in html
+    # The comparison table: models as rows, datasets as columns.
+    assert '<tr><td>tfidf</td><td class="num">0.95</td><td class="num">0.8</td></tr>' in html
     # Cluster c1 is the largest (3 pages): representative d1 beside its least similar member d4.
     assert "cluster c1: 3 pages" in html
     pair = html.split("cluster c1: 3 pages")[1].split("</h4>")[1].split("<h4>")[0]
@@ -384,3 +396,13 @@ def test_the_report_stage_own_lock_entry_is_left_out(tmp_path):
     html, _ = render_pipeline_report(tmp_path)
     assert "aaa" in html and "bbb" not in html
     assert [r["stage"] for r in lock_entries(tmp_path / "dvc.lock", ("reports/index.html",))] == ["ingest"]
+
+
+def test_the_stage_list_of_top_lines_replaces_the_computed_one(tmp_path):
+    make_project(tmp_path)
+    write_json(tmp_path / "reports/metrics/boilerplate.json", {
+        "top_boilerplate_lines": [{"line": "menu", "pages": 2, "reason": "site_template", "sources": 1}],
+    })
+    html, _ = render_pipeline_report(tmp_path)
+    section = html.split('id="boilerplate"')[1].split('id="errors"')[0]
+    assert "site_template" in section and "Top boilerplate lines" not in section

@@ -32,11 +32,12 @@ DVC_FIGURES = {
     "boilerplate_frac": "data/interim/pages_clean.parquet (stage boilerplate)",
     "boilerplate_by_source": "data/interim/pages_clean.parquet (stage boilerplate)",
     "cluster_sizes": "data/interim/pages_dedup.parquet (stage duplicates)",
-    "recall_vs_edit_rate": "reports/plots/duplicates_benchmark/recall_vs_edit_rate.csv",
-    "roc": "reports/plots/evaluate/roc.csv (stage evaluate)",
-    "pr": "reports/plots/evaluate/pr.csv (stage evaluate)",
+    "recall_vs_edit_rate": "reports/plots/duplicates/recall_vs_edit_rate.csv (duplicates benchmark)",
+    "roc": "reports/plots/classifier/roc.csv (stage evaluate)",
+    "pr": "reports/plots/classifier/pr.csv (stage evaluate)",
+    "calibration": "reports/plots/classifier/calibration.csv (stage evaluate)",
     "confusion_matrix": "confusion_matrix in reports/metrics/classifier.json (stage evaluate)",
-    "conflibert_comparison": "reports/metrics/conflibert_comparison.json (stage evaluate)",
+    "conflibert_comparison": "records in reports/metrics/conflibert_comparison.json",
     "predictions_by_source": "data/processed/pages.parquet (stage predict)",
 }
 # Metrics the named sections show; any other metrics file lands in "Other metrics".

@@ -175,7 +175,10 @@ def boilerplate(data: ReportData) -> Part:
         html += figure(found["boilerplate_frac"], f"Boilerplate fraction over {len(frac)} pages.")
         if "source" in frame.columns:
             html += _boilerplate_by_source(frame, found)
-    html += _top_lines(data)
+    if not (metrics and "top_boilerplate_lines" in metrics):
+        # The stage's own list (normalised lines) is in its metrics above; two lists with
+        # different counting would confuse, so this one only stands in when the stage has none.
+        html += _top_lines(data)
     bench = data.metrics.get("boilerplate_benchmark")
     if data.pipeline or bench is not None:
         html += heading(3, "Benchmark: cleaning scored against gold article text")
@@ -273,7 +276,7 @@ def duplicates(data: ReportData) -> Part:
         html += heading(3, "Benchmark: syndicated copies with known origin")
         html += json_tables(bench) if bench is not None else missing(data, "duplicates_benchmark")
     curve = _curve(data.plots, ("recall_vs_edit_rate", "edit_rate_recall", "recall_by_edit_rate"),
-                   ("edit_rate",), ("recall",))
+                   ("edit_rate",), ("recall", "pair_recall"))
     if curve:
         found["recall_vs_edit_rate"] = figs.lines(curve, "Recall as edit rate grows", "edit rate", "recall")
         html += figure(found["recall_vs_edit_rate"], "Pairwise recall against the benchmark's edit rate.")
@@ -391,6 +394,12 @@ def classifier(data: ReportData) -> Part:
     if pr:
         found["pr"] = figs.lines(pr, "Precision-recall curve", "recall", "precision")
         html += figure(found["pr"], "Precision-recall curve on the held-out test set.")
+    calibration = _curve(data.plots, ("calibration",), ("mean_predicted",), ("fraction_positive",))
+    if calibration:
+        found["calibration"] = figs.lines(
+            calibration, "Calibration", "mean predicted probability", "fraction positive", diagonal=True
+        )
+        html += figure(found["calibration"], "Reliability: predicted probability against observed rate.")
     html += json_tables(metrics)
     scores = {k: _score(metrics, k) for k in ("f1", "roc_auc", "pr_auc")}
     facts = [(f"classifier {k} (test)", v) for k, v in scores.items() if v is not None]
@@ -408,6 +417,9 @@ def _score(metrics: dict, key: str) -> Any:
 def _confusion(metrics: dict, plots: dict[str, pd.DataFrame]):
     """(matrix, labels) from classifier.json (nested list or tn/fp/fn/tp) or a plot file of pairs."""
     value = find_key(metrics, ("confusion_matrix", "confusion"))
+    if isinstance(value, Mapping) and isinstance(value.get("matrix"), list):
+        labels = value.get("labels") or list(range(len(value["matrix"])))
+        return value["matrix"], [str(x) for x in labels]
     if isinstance(value, list) and value and all(isinstance(r, list) for r in value):
         return value, [str(i) for i in range(len(value))] if len(value) != 2 else ["no", "yes"]
     if isinstance(value, Mapping) and {"tn", "fp", "fn", "tp"} <= set(value):
@@ -433,7 +445,20 @@ def conflibert(data: ReportData) -> Part:
         if svg:
             found["conflibert_comparison"] = svg
     html = figure(found["conflibert_comparison"], "F1 of each model on each dataset.") if found else ""
+    if records is not None:
+        html += _comparison_table(records)
     return Part("conflibert", title, html + json_tables(metrics), found)
+
+
+def _comparison_table(records: list[dict]) -> str:
+    """Models as rows, datasets as columns: the comparison as one reads it in a paper."""
+    frame = pd.DataFrame(records)
+    if not {"dataset", "model", "f1"} <= set(frame.columns):
+        return ""
+    pivot = frame.pivot_table(index="model", columns="dataset", values="f1", aggfunc="first")
+    pivot = pivot.sort_index().reindex(sorted(pivot.columns, key=str), axis=1)
+    rows = [[model, *row] for model, row in zip(pivot.index, pivot.itertuples(index=False), strict=True)]
+    return heading(3, "F1 by model and dataset") + table(["model", *map(str, pivot.columns)], rows)
 
 
 def _comparison_records(metrics: dict) -> list[dict] | None:
@@ -474,25 +499,32 @@ def predictions(data: ReportData) -> Part:
     if metrics is not None:
         html += json_tables(metrics)
     if have_pages:
-        frame = pred.read(["doc_id", "source", "conflict_prob", "is_conflict_event"])
+        frame = pred.read(["doc_id", "source", "conflict_prob", "is_conflict_event", "classified"])
+        # Pages the model did not score (other language, stub, duplicate...) have a null flag:
+        # shares are of the scored pages, never of all pages.
+        scored = (frame["classified"].fillna(False).astype(bool) if "classified" in frame
+                  else frame["is_conflict_event"].notna())
         frame = frame.assign(
             source=frame["source"].fillna("(none)").astype(str) if "source" in frame else "(none)",
             event=frame["is_conflict_event"].fillna(False).astype(bool),
+            scored=scored,
         )
-        agg = {"pages": ("doc_id", "size"), "conflict_events": ("event", "sum")}
+        agg = {"pages": ("doc_id", "size"), "scored": ("scored", "sum"), "conflict_events": ("event", "sum")}
         if "conflict_prob" in frame:
             agg["mean_prob"] = ("conflict_prob", "mean")
         stats = frame.groupby("source").agg(**agg).reset_index()
-        stats["share"] = stats["conflict_events"] / stats["pages"]
+        stats["share_of_scored"] = (stats["conflict_events"] / stats["scored"].where(stats["scored"] > 0))
         stats = stats.sort_values(["pages", "source"], ascending=[False, True])
-        events = int(frame["event"].sum())
-        html += table(None, [["pages", len(frame)], ["conflict events", events]])
-        facts.append(("pages flagged as conflict events", events))
-        top = stats.head(TOP_SOURCES)
+        events, n_scored = int(frame["event"].sum()), int(frame["scored"].sum())
+        html += table(None, [["pages", len(frame)], ["scored", n_scored], ["conflict events", events]])
+        facts += [("pages scored by the classifier", n_scored), ("pages flagged as conflict events", events)]
+        top = stats[stats["scored"] > 0].head(TOP_SOURCES)
         found["predictions_by_source"] = figs.bars(
-            top["source"], top["share"], "Share of conflict-event pages, largest sources", "share"
+            top["source"], top["share_of_scored"].fillna(0),
+            "Share of scored pages flagged as conflict events", "share",
         )
-        html += figure(found["predictions_by_source"], "Share of pages flagged as conflict events.")
+        caption = "Conflict-event share of scored pages, largest sources."
+        html += figure(found["predictions_by_source"], caption)
         html += table(list(stats.columns), list(stats.itertuples(index=False)))
     return Part("predictions", title, html, found, facts)
 
