@@ -406,3 +406,14 @@ def test_the_stage_list_of_top_lines_replaces_the_computed_one(tmp_path):
     html, _ = render_pipeline_report(tmp_path)
     section = html.split('id="boilerplate"')[1].split('id="errors"')[0]
     assert "site_template" in section and "Top boilerplate lines" not in section
+
+
+def test_benchmarks_show_before_their_corpus_stages_run(tmp_path):
+    write_json(tmp_path / "reports/metrics/duplicates_benchmark.json", {"dev": {"ari": 0.99}})
+    curve = tmp_path / "reports/plots/duplicates/recall_vs_edit_rate.csv"
+    curve.parent.mkdir(parents=True)
+    curve.write_text("edit_rate,method,pair_recall\n0.0,ours,1.0\n0.1,ours,0.9\n")
+    html, figures = render_pipeline_report(tmp_path)
+    section = html.split('id="duplicates"')[1].split('id="leakage"')[0]
+    assert "missing: reports/metrics/duplicates.json (stage duplicates)" in section
+    assert "dev.ari" in section and set(figures) == {"recall_vs_edit_rate"}

@@ -159,9 +159,21 @@ def boilerplate(data: ReportData) -> Part:
     title = "Boilerplate"
     metrics = data.metrics.get("boilerplate")
     clean = data.clean
-    if metrics is None and (clean is None or not clean.has("boilerplate_frac")):
-        return Part("boilerplate", title, missing(data, "boilerplate", "pages_clean"))
     html, found, facts = "", {}, []
+    if metrics is None and (clean is None or not clean.has("boilerplate_frac")):
+        # The benchmark below may well exist without the corpus stage: still show it.
+        html += missing(data, "boilerplate", "pages_clean")
+    else:
+        html += _boilerplate_corpus(data, metrics, found, facts)
+    bench = data.metrics.get("boilerplate_benchmark")
+    if data.pipeline or bench is not None:
+        html += heading(3, "Benchmark: cleaning scored against gold article text")
+        html += json_tables(bench) if bench is not None else missing(data, "boilerplate_benchmark")
+    return Part("boilerplate", title, html, found, facts)
+
+
+def _boilerplate_corpus(data: ReportData, metrics: dict | None, found: dict, facts: list) -> str:
+    html, clean = "", data.clean
     if metrics is not None:
         html += json_tables(metrics)
     if clean is not None and clean.has("boilerplate_frac"):
@@ -179,11 +191,7 @@ def boilerplate(data: ReportData) -> Part:
         # The stage's own list (normalised lines) is in its metrics above; two lists with
         # different counting would confuse, so this one only stands in when the stage has none.
         html += _top_lines(data)
-    bench = data.metrics.get("boilerplate_benchmark")
-    if data.pipeline or bench is not None:
-        html += heading(3, "Benchmark: cleaning scored against gold article text")
-        html += json_tables(bench) if bench is not None else missing(data, "boilerplate_benchmark")
-    return Part("boilerplate", title, html, found, facts)
+    return html
 
 
 def _boilerplate_by_source(frame: pd.DataFrame, found: dict[str, str]) -> str:
@@ -264,9 +272,9 @@ def duplicates(data: ReportData) -> Part:
     metrics = data.metrics.get("duplicates")
     dedup = data.dedup
     have_pages = dedup is not None and dedup.has("doc_id", "near_dup_cluster")
-    if metrics is None and not have_pages:
-        return Part("duplicates", title, missing(data, "duplicates", "pages_dedup"))
     html, found, facts = "", {}, []
+    if metrics is None and not have_pages:
+        html += missing(data, "duplicates", "pages_dedup")
     if metrics is not None:
         html += json_tables(metrics)
     if have_pages:
