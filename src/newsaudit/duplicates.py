@@ -70,9 +70,10 @@ class DuplicatesParams(Section):
     bands: int = 42  # LSH bands ...
     rows: int = 3  # ... of this many signature values; bands * rows <= num_perm
     shingle: int = 5  # word n-gram size
-    threshold: float = 0.3  # verified estimated Jaccard needed to link two pages
+    threshold: float = 0.4  # verified estimated Jaccard needed to link two pages
     seed: int = 1
     max_bucket_pairs: int = 50  # larger LSH buckets are checked as a star around their first member
+    workers: int = 2  # threads for MinHash signatures
     frequent_line_pages: int = 10  # lines on this many distinct pages are boilerplate for MinHash; 0 = off
     frequent_line_min_keep: float = 0.5  # ... unless that would remove more than half of a page's words
     min_repeated_line_chars: int = 30  # shorter repeated lines are kept (list items, "Yes")
@@ -87,7 +88,7 @@ class DuplicatesParams(Section):
             )
 
     def lsh_kwargs(self) -> dict[str, Any]:
-        keys = ("num_perm", "bands", "rows", "shingle", "threshold", "seed", "max_bucket_pairs")
+        keys = ("num_perm", "bands", "rows", "shingle", "threshold", "seed", "max_bucket_pairs", "workers")
         return {k: getattr(self, k) for k in keys}
 
 

@@ -19,6 +19,7 @@ own from real article texts of the mirror, with a seeded generator and this pert
   some paragraphs twice), word edits (each word substituted, deleted or preceded by an inserted
   pool word with probability ``edit_rate``), case and punctuation stripping (``p_strip``), an
   error/consent notice prefix (``p_error_prefix``);
+* **recrawls**: with probability ``p_recrawl`` an origin's page is captured twice (exact copy);
 * **hard negatives**: with probability ``p_hard_negative`` an origin brings its nearest pool
   article by TF-IDF cosine (same topic, different story) as an origin of its own; these must stay
   apart.
@@ -89,6 +90,7 @@ class SyndicationParams(Section):
     p_strip: float = 0.2
     p_error_prefix: float = 0.1
     p_hard_negative: float = 0.3
+    p_recrawl: float = 0.1
     dev_seed: int = 11
     test_seed: int = 23
     edit_rates: list[float] = [0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3]
@@ -274,7 +276,8 @@ def generate(
     seed: int,
     edit_rate: float | None = None,
 ) -> pd.DataFrame:
-    """The benchmark pages: ``doc_id, text, origin, site, kind`` (original / copy / hard_negative)."""
+    """The benchmark pages: ``doc_id, text, origin, site, kind`` (original / recrawl / copy /
+    hard_negative)."""
     rng = np.random.default_rng(seed)
     edit_rate = params.edit_rate if edit_rate is None else edit_rate
     vocab = sorted({w for t in pool[:500] for w in t.split() if w.isalpha()})
@@ -290,6 +293,8 @@ def generate(
         site_ids = rng.permutation(len(sites))
         body = pool[origin]
         rows.append((origin, int(site_ids[0]), kind, _wrap(body, sites[site_ids[0]])))
+        if rng.random() < params.p_recrawl:  # the same page crawled twice: an exact duplicate
+            rows.append((origin, int(site_ids[0]), "recrawl", rows[-1][3]))
         if rng.random() < params.p_copies:
             n = int(rng.integers(1, params.max_copies + 1))
             for s in site_ids[1 : n + 1]:
@@ -395,13 +400,14 @@ def corpus_summary(pages: pd.DataFrame) -> dict[str, Any]:
         "pages": len(pages),
         "origins": int(pages["origin"].nunique()),
         "copies": int((pages["kind"] == "copy").sum()),
+        "recrawls": int((pages["kind"] == "recrawl").sum()),
         "hard_negatives": int((pages["kind"] == "hard_negative").sum()),
         "mean_words": round(float(pages["text"].str.split().str.len().mean()), 1),
     }
 
 
 def time_implementations(
-    texts: list[str], gold: Sequence[Any], dup_params: Any, repeat: int = 1
+    texts: list[str], gold: Sequence[Any], dup_params: Any, repeat: int = 3
 ) -> dict[str, Any]:
     """Signature + LSH + clusters with each MinHash implementation on the same texts and parameters.
 
@@ -409,10 +415,12 @@ def time_implementations(
     """
     from datasketch import MinHash, MinHashLSH
 
-    from newsaudit.duplicates_minhash import connected_labels
+    from newsaudit.duplicates_minhash import connected_labels, drop_frequent_lines
 
     p = dup_params
     fast_words = re.compile(r"[\W_]+")
+    # the same input for every implementation: the stage's frequent-line filter applied once, untimed
+    texts = drop_frequent_lines(texts, p.frequent_line_pages, p.frequent_line_min_keep)
 
     def shingles(text: str) -> list[str]:
         w = fast_words.sub(" ", text.lower()).split()

@@ -31,6 +31,7 @@ The candidate probability for Jaccard ``s`` is the S-curve ``1 - (1 - s**rows)**
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -156,6 +157,24 @@ class MinHasher:
         return _densify(sig, sizes > 0), sizes
 
 
+def signatures_parallel(
+    hasher: MinHasher, texts: Sequence[str | None], workers: int, batch: int = 2048
+) -> tuple[np.ndarray, np.ndarray]:
+    """:meth:`MinHasher.signatures` over batches in a thread pool.
+
+    pyarrow's string kernels and numpy's array arithmetic release the GIL, so threads use both
+    cores without pickling texts to processes. Results do not depend on ``workers`` or ``batch``.
+    """
+    texts = list(texts)
+    chunks = [texts[i : i + batch] for i in range(0, len(texts), batch)] or [[]]
+    if workers <= 1 or len(chunks) == 1:
+        results = [hasher.signatures(c) for c in chunks]
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            results = list(pool.map(hasher.signatures, chunks))
+    return np.concatenate([r[0] for r in results]), np.concatenate([r[1] for r in results])
+
+
 def _densify(sig: np.ndarray, has_shingles: np.ndarray) -> np.ndarray:
     """Rotation densification: an empty bin takes the next non-empty bin to its right (circular),
     mixed with the distance so that it only matches a bin borrowed over the same distance."""
@@ -190,32 +209,38 @@ def band_keys(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
 def candidate_pairs(keys: np.ndarray, max_bucket_pairs: int, rank: np.ndarray | None = None) -> np.ndarray:
     """Unique ``(i, j)`` pairs, ``i < j``, that share at least one band bucket.
 
-    ``rank`` orders bucket members (default: position); a large bucket's star centre is its
-    lowest-ranked member, so passing a rank derived from the ids makes the pairs order-free.
+    Vectorised per band: members are sorted by (bucket, rank), and the pairs of buckets with at most
+    ``max_bucket_pairs`` members come from comparing the sorted keys at offsets 1, 2, ...; a larger
+    bucket is checked as a star around its lowest-ranked member. ``rank`` (default: position)
+    makes the star centres, and so the result, independent of the input order.
     """
     n, bands = keys.shape
-    rank = np.arange(n) if rank is None else rank
+    rank = np.arange(n) if rank is None else np.asarray(rank)
     out = []
     for b in range(bands):
-        k = keys[:, b]
-        order = np.argsort(k, kind="stable")
-        ks = k[order]
-        brk = np.flatnonzero(np.diff(ks) != 0) + 1
+        order = np.lexsort((rank, keys[:, b]))
+        ks = keys[order, b]
+        brk = np.flatnonzero(ks[1:] != ks[:-1]) + 1
         starts = np.concatenate(([0], brk))
-        ends = np.concatenate((brk, [n]))
-        sizes = ends - starts
-        for s, e in zip(starts[sizes > 1], ends[sizes > 1], strict=True):
-            members = order[s:e]
-            members = members[np.argsort(rank[members], kind="stable")]
-            if members.size <= max_bucket_pairs:
-                i, j = np.triu_indices(members.size, 1)
-                out.append(np.stack((members[i], members[j]), axis=1))
-            else:
-                out.append(np.stack((np.full(members.size - 1, members[0]), members[1:]), axis=1))
+        sizes = np.diff(np.concatenate((starts, [n])))
+        if sizes.max(initial=1) < 2:
+            continue
+        size_of = np.repeat(sizes, sizes)
+        small = size_of <= max_bucket_pairs
+        for d in range(1, int(min(sizes.max(), max_bucket_pairs))):
+            same = (ks[d:] == ks[:-d]) & small[d:]
+            if same.any():
+                out.append(np.stack((order[:-d][same], order[d:][same]), axis=1))
+        big = np.flatnonzero(sizes > max_bucket_pairs)
+        for s0, size in zip(starts[big], sizes[big], strict=True):
+            members = order[s0 : s0 + size]
+            out.append(np.stack((np.full(size - 1, members[0]), members[1:]), axis=1))
     if not out:
         return np.empty((0, 2), dtype=np.int64)
     pairs = np.sort(np.concatenate(out).astype(np.int64), axis=1)
-    return np.unique(pairs, axis=0)
+    # unique rows through one int64 key (n < 2**31 texts per call)
+    key = np.unique(pairs[:, 0] * np.int64(n) + pairs[:, 1])
+    return np.stack((key // n, key % n), axis=1)
 
 
 def estimated_jaccard(sig: np.ndarray, pairs: np.ndarray, chunk: int = 200_000) -> np.ndarray:
@@ -258,6 +283,7 @@ def near_duplicate_clusters(
     threshold: float = 0.5,
     seed: int = 1,
     max_bucket_pairs: int = 50,
+    workers: int = 2,
 ) -> NearDuplicates:
     """Cluster ``texts`` into near duplicates (MinHash + LSH + verification + union-find).
 
@@ -267,7 +293,7 @@ def near_duplicate_clusters(
     if bands * rows > num_perm:
         raise ValueError(f"bands x rows = {bands * rows} exceeds num_perm = {num_perm}")
     hasher = MinHasher(num_perm=num_perm, shingle=shingle, seed=seed)
-    sig, sizes = hasher.signatures(texts)
+    sig, sizes = signatures_parallel(hasher, texts, workers)
     active = np.flatnonzero(sizes > 0)
     ids = [str(i) for i in ids]
     rank = np.argsort(np.argsort(np.asarray(ids, dtype=object), kind="stable"), kind="stable")
