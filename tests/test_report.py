@@ -417,3 +417,17 @@ def test_benchmarks_show_before_their_corpus_stages_run(tmp_path):
     section = html.split('id="duplicates"')[1].split('id="leakage"')[0]
     assert "missing: reports/metrics/duplicates.json (stage duplicates)" in section
     assert "dev.ari" in section and set(figures) == {"recall_vs_edit_rate"}
+
+
+def test_generic_metrics_layout():
+    from newsaudit.report_html import json_tables
+
+    html = json_tables({
+        "duplicates_params": {"threshold": 0.4},
+        "dev": {"seed": 11, "methods": {"ours": {"ari": 0.99}, "exact_hash": {"ari": 0.0}}},
+        "by_reason": {"empty": 3, "binary": 1, "too_big": 1, "bad_json": 2, "no_text": 5, "other": 1},
+    })
+    assert html.index("<h4>dev.methods</h4>") < html.index("<details>")  # results before settings
+    assert "<summary>duplicates_params</summary>" in html and "duplicates_params.threshold" in html
+    # Counts sorted by value, largest first.
+    assert html.index("<td>no_text</td>") < html.index("<td>empty</td>") < html.index("<td>bad_json</td>")

@@ -129,6 +129,8 @@ def lines(
             ax.plot([0, 1], [0, 1], linestyle="--", color="#999999", linewidth=0.8)
         if unit_square:
             ax.set(xlim=(0, 1), ylim=(0, 1.02))
+        else:
+            ax.set(ylim=(0, 1.02))  # rates on y; x keeps its own range (edit rates stop at 0.3)
         ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
         if len(curves) > 1 or any(curves):
             ax.legend(fontsize=8)

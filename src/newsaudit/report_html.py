@@ -45,6 +45,8 @@ pre { background: #f6f8fa; padding: .6rem; overflow-x: auto; white-space: pre-wr
 figure { margin: .6rem 0 1.2rem; }
 figure img { max-width: 100%; height: auto; border: 1px solid #eaeef2; }
 figcaption { font-size: .85rem; color: #57606a; }
+details { margin: .4rem 0 1rem; }
+summary { cursor: pointer; color: #57606a; }
 .clip { max-width: 42rem; overflow-wrap: anywhere; }
 """
 
@@ -192,31 +194,47 @@ def _cell(value: Any) -> Any:
     return _short_json(value, 200) if isinstance(value, (dict, list)) else value
 
 
-def json_tables(data: Mapping[str, Any], skip: Iterable[str] = ()) -> str:
+# Settings a stage echoes into its metrics (parameters, perturbation model...): kept, but folded
+# away so the results come first. <details> needs no script.
+SETTINGS = re.compile(r"param|config|setting|perturbation", re.IGNORECASE)
+
+
+def json_tables(data: Mapping[str, Any], skip: Iterable[str] = (), prefix: str = "") -> str:
     """Any metrics JSON as HTML: scalars in one key/value table, then a table per record list/matrix.
 
     This is how a stage's figures show up even before the report knows the stage: missing or new
-    keys change the tables, never break the report.
+    keys change the tables, never break the report. Nested tables are headed by their dotted path.
     """
     skip = set(skip)
     scalars: list[tuple[str, Any]] = []
     blocks: list[str] = []
+    settings: list[str] = []
     for key, value in data.items():
         if key in skip:
             continue
-        if is_records(value):
-            blocks.append(heading(4, str(key)) + records_table(value))
+        path = f"{prefix}.{key}" if prefix else str(key)
+        if not prefix and isinstance(value, Mapping) and SETTINGS.search(str(key)):
+            settings.append(
+                f"<details><summary>{esc(path)}</summary>"
+                + table(["key", "value"], flatten(value, path), max_rows=500) + "</details>"
+            )
+        elif is_records(value):
+            blocks.append(heading(4, path) + records_table(value))
         elif is_matrix(value):
-            blocks.append(heading(4, str(key)) + matrix_table(value, corner=str(key)))
+            blocks.append(heading(4, path) + matrix_table(value, corner=str(key)))
         elif is_counts(value):
             rows = sorted(value.items(), key=lambda kv: (-kv[1], str(kv[0])))
-            blocks.append(heading(4, str(key)) + table([str(key), "value"], rows))
-        elif isinstance(value, Mapping) and any(is_records(v) or is_matrix(v) for v in value.values()):
-            blocks.append(heading(4, str(key)) + json_tables(value))
+            blocks.append(heading(4, path) + table([str(key), "value"], rows))
+        elif isinstance(value, Mapping) and any(
+            is_records(v) or is_matrix(v) or is_counts(v) for v in value.values()
+        ):
+            blocks.append(json_tables(value, prefix=path))
         else:
-            scalars.extend(flatten(value, str(key)))
+            scalars.extend(flatten(value, path))
     out = table(["key", "value"], scalars, max_rows=200) if scalars else ""
-    return out + "".join(blocks)
+    if prefix and out:
+        out = heading(4, prefix) + out
+    return out + "".join(blocks) + "".join(settings)
 
 
 def page(title: str, subtitle: str, toc: Sequence[tuple[str, str]], body: str) -> str:

@@ -286,7 +286,9 @@ def duplicates(data: ReportData) -> Part:
     curve = _curve(data.plots, ("recall_vs_edit_rate", "edit_rate_recall", "recall_by_edit_rate"),
                    ("edit_rate",), ("recall", "pair_recall"))
     if curve:
-        found["recall_vs_edit_rate"] = figs.lines(curve, "Recall as edit rate grows", "edit rate", "recall")
+        found["recall_vs_edit_rate"] = figs.lines(
+            curve, "Recall as edit rate grows", "edit rate", "recall", unit_square=False
+        )
         html += figure(found["recall_vs_edit_rate"], "Pairwise recall against the benchmark's edit rate.")
     return Part("duplicates", title, html, found, facts)
 
