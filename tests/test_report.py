@@ -60,9 +60,15 @@ def make_project(root: Path) -> Path:
     })
     write_json(metrics / "duplicates.json", {"near_dup_rate": 0.5, "clusters": 3})
     write_json(metrics / "duplicates_benchmark.json", {"ari": 0.97, "pairwise_precision": 0.995})
+    # As the leakage audit writes it: per dataset, counts by split and example pairs with texts.
     write_json(metrics / "leakage.json", {
-        "conflibert": {"exact_across_splits": 2},
-        "examples": [{"split_a": "train", "split_b": "test", "text_a": IMG, "text_b": CLOSE}],
+        "params": {"threshold": 0.8},
+        "datasets": {"satp_all": {
+            "rows_with_duplicate_in_other_split": {"exact": {"train": 2, "dev": 0, "test": 2},
+                                                   "exact+near": {"train": 3, "dev": 1, "test": 2}},
+            "examples": [{"kind": "exact", "a": "train:4", "b": "test:9", "similarity": 1.0,
+                          "text_a": IMG, "text_b": CLOSE}],
+        }},
     })
     write_json(metrics / "labels.json", {"rows": 100, "positives": 40})
     # Shapes as the evaluate and conflibert-benchmark stages write them.
@@ -431,3 +437,12 @@ def test_generic_metrics_layout():
     assert "<summary>duplicates_params</summary>" in html and "duplicates_params.threshold" in html
     # Counts sorted by value, largest first.
     assert html.index("<td>no_text</td>") < html.index("<td>empty</td>") < html.index("<td>bad_json</td>")
+
+
+def test_leakage_examples_side_by_side(rendered):
+    html, _ = rendered
+    section = html.split('id="leakage"')[1].split('id="classifier"')[0]
+    assert "<h4>datasets.satp_all.rows_with_duplicate_in_other_split</h4>" in section
+    pair = section.split('<div class="pair">')[1]
+    assert "train:4" in pair and "test:9" in pair and "&lt;/table&gt;" in pair
+    assert "<summary>params</summary>" in section

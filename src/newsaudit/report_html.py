@@ -174,6 +174,15 @@ def is_counts(value: Any) -> bool:
     )
 
 
+def has_blocks(value: Any, depth: int = 0) -> bool:
+    """A dict holding, at any depth, something that reads better as its own table."""
+    if not isinstance(value, Mapping) or depth > MAX_DEPTH:
+        return False
+    return any(
+        is_records(v) or is_matrix(v) or is_counts(v) or has_blocks(v, depth + 1) for v in value.values()
+    )
+
+
 def records_table(records: Sequence[Mapping[str, Any]], max_rows: int = MAX_ROWS) -> str:
     columns: list[str] = []
     for rec in records:
@@ -225,9 +234,7 @@ def json_tables(data: Mapping[str, Any], skip: Iterable[str] = (), prefix: str =
         elif is_counts(value):
             rows = sorted(value.items(), key=lambda kv: (-kv[1], str(kv[0])))
             blocks.append(heading(4, path) + table([str(key), "value"], rows))
-        elif isinstance(value, Mapping) and any(
-            is_records(v) or is_matrix(v) or is_counts(v) for v in value.values()
-        ):
+        elif has_blocks(value):
             blocks.append(json_tables(value, prefix=path))
         else:
             scalars.extend(flatten(value, path))

@@ -33,6 +33,7 @@ TOP_SOURCES = 20
 TOP_LINES = 25
 EXAMPLE_ERRORS = 15
 EXAMPLE_CLUSTERS = 5
+EXAMPLE_PAIRS = 6
 REJECTED_ROWS = 100
 TEXT_PREVIEW = 1200
 
@@ -374,9 +375,48 @@ def _curve(plots: dict[str, pd.DataFrame], stems, xs, ys, group=("model", "metho
 
 
 def leakage(data: ReportData) -> Part:
+    title = "Leakage audit of the labelled data"
     metrics = data.metrics.get("leakage")
-    html = json_tables(metrics) if metrics is not None else missing(data, "leakage")
-    return Part("leakage", "Leakage audit of the labelled data", html)
+    if metrics is None:
+        return Part("leakage", title, missing(data, "leakage"))
+    rest, pairs = _split_pairs(metrics, "")
+    html = json_tables(rest)
+    if pairs:
+        html += heading(3, "Example pairs across splits")
+        for where, example in pairs:
+            html += _text_pair(where, example)
+    return Part("leakage", title, html)
+
+
+def _split_pairs(data: Any, path: str) -> tuple[Any, list[tuple[str, dict]]]:
+    """``data`` without its lists of text pairs (records with text_a and text_b), and those pairs."""
+    if not isinstance(data, Mapping):
+        return data, []
+    rest, pairs = {}, []
+    for key, value in data.items():
+        where = f"{path}.{key}" if path else str(key)
+        if is_pair_list(value):
+            pairs.extend((where, example) for example in value[:EXAMPLE_PAIRS])
+            continue
+        rest[key], found = _split_pairs(value, where)
+        pairs.extend(found)
+    return rest, pairs
+
+
+def is_pair_list(value: Any) -> bool:
+    return (isinstance(value, list) and bool(value)
+            and all(isinstance(v, Mapping) and {"text_a", "text_b"} <= set(v) for v in value))
+
+
+def _text_pair(where: str, example: Mapping[str, Any]) -> str:
+    facts = [f"{k}: {fmt(v)}" for k, v in example.items() if k not in ("text_a", "text_b")]
+    sides = "".join(
+        f'<div><div class="mono">{esc(side)}</div>'
+        f'<div class="text">{esc(clip(example[key], TEXT_PREVIEW))}</div></div>'
+        for side, key in ((example.get("a", "a"), "text_a"), (example.get("b", "b"), "text_b"))
+    )
+    return f'<p class="mono">{esc(where)}: {esc("; ".join(facts))}</p><div class="pair">{sides}</div>'
+
 
 
 def classifier(data: ReportData) -> Part:
