@@ -132,7 +132,7 @@ def lines(
         else:
             ax.set(ylim=(0, 1.02))  # rates on y; x keeps its own range (edit rates stop at 0.3)
         ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
-        if len(curves) > 1 or any(curves):
+        if len(curves) > 1:  # one curve: its name is the title already
             ax.legend(fontsize=8)
         return to_svg(fig)
 
