@@ -10,6 +10,7 @@ download is not used): ``apt-get install chromium`` and ``pip install playwright
 
 from __future__ import annotations
 
+import base64
 import io
 import os
 import shutil
@@ -30,6 +31,7 @@ CHROMIUM_ARGS = [
     "--disable-default-apps", "--disable-extensions", "--mute-audio",
 ]
 CSP = '<meta http-equiv="Content-Security-Policy"'
+TEMPLATES = Path(__file__).resolve().parents[1] / "src" / "newsaudit" / "templates"
 
 sync_api = pytest.importorskip(
     "playwright.sync_api",
@@ -148,7 +150,7 @@ def test_dvc_plots_show_renders_offline(browser, hostile_project, tmp_path):
     """`dvc plots show` with the project's template: image plots and a data plot, no network."""
     from newsaudit.report import write_figures
 
-    template = Path(__file__).resolve().parents[1] / "src" / "newsaudit" / "templates" / "dvc_plots.html"
+    template = TEMPLATES / "dvc_plots.html"
     repo = tmp_path / "repo"
     figures = write_figures(render_pipeline_report(hostile_project)[1], repo / "reports/plots/report")
     data = repo / "reports/plots/evaluate/roc.csv"
@@ -171,3 +173,35 @@ def test_dvc_plots_show_renders_offline(browser, hostile_project, tmp_path):
     assert_safe_and_rendered(seen)
     assert len(seen["images_ok"]) == len(figures)
     assert "roc data: 3 data points" in seen["text"]
+
+
+def test_notebook_export_with_the_offline_template(browser, tmp_path):
+    """Notebook HTML exports (nbconvert --no-input) follow the report's rule: nothing from the network."""
+    import nbformat
+    from nbconvert import HTMLExporter
+    from PIL import Image
+    from test_report import HOSTILE
+
+    from newsaudit.report_figures import bars
+
+    png = io.BytesIO()
+    Image.new("RGB", (40, 20), (30, 119, 180)).save(png, format="PNG")
+    code = nbformat.v4.new_code_cell("pages.head()")
+    code.outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text=HOSTILE[0] + "\n"),
+        nbformat.v4.new_output("display_data", data={"image/png": base64.b64encode(png.getvalue()).decode(),
+                                                     "text/plain": "<Figure>"}),
+        nbformat.v4.new_output("display_data", data={"image/svg+xml": bars(["a", "b"], [1, 2], "t", "x")}),
+    ]
+    text = nbformat.v4.new_markdown_cell("# Corpus quality\nSome $x^2$ text.")
+    nb = nbformat.v4.new_notebook(cells=[text, code])
+    exporter = HTMLExporter(template_file=str(TEMPLATES / "nbconvert_offline.html.j2"), exclude_input=True)
+    html, _ = exporter.from_notebook_node(nb)
+    assert "<script src=" not in html and "cdnjs" not in html
+    path = tmp_path / "01-corpus-quality.html"
+    path.write_text(html, encoding="utf-8")
+    seen = visit(browser, path)
+    assert [u for u in seen["requests"] if not u.startswith(("file:", "data:"))] == []
+    assert seen["console_errors"] == [] and seen["page_errors"] == [] and seen["pwned"] is None
+    assert seen["images_ok"] and all(seen["images_ok"])
+    assert HOSTILE[0] in seen["text"] and "pages.head()" not in seen["text"]
