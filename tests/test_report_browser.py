@@ -205,3 +205,18 @@ def test_notebook_export_with_the_offline_template(browser, tmp_path):
     assert seen["console_errors"] == [] and seen["page_errors"] == [] and seen["pwned"] is None
     assert seen["images_ok"] and all(seen["images_ok"])
     assert HOSTILE[0] in seen["text"] and "pages.head()" not in seen["text"]
+
+
+PROJECT_REPORTS = sorted((Path(__file__).resolve().parents[1] / "reports").glob("*.html"))
+
+
+@pytest.mark.parametrize("path", PROJECT_REPORTS or [None], ids=lambda p: p.name if p else "none")
+def test_generated_reports_in_chromium(browser, path):
+    """The pipeline's own reports/*.html (the report, notebook exports), once `dvc repro` made them."""
+    if path is None:
+        pytest.skip("no reports/*.html yet: run `make repro` (the report stage) first")
+    seen = visit(browser, path)
+    assert [u for u in seen["requests"] if not u.startswith(("file:", "data:"))] == []
+    assert seen["console_errors"] == [] and seen["page_errors"] == [] and seen["dialogs"] == []
+    assert all(seen["images_ok"])
+    assert distinct_colours(seen["screenshot"]) > 30
