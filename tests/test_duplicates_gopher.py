@@ -180,3 +180,21 @@ def test_equal_to_datatrove_on_real_pages():
             ours = gopher_stats(t, regex_words)
             for col in STAT_COLUMNS:
                 assert ours[col] == pytest.approx(ref[col], abs=1e-12), col
+
+
+def test_equal_to_datatrove_on_highly_repetitive_random_texts():
+    """Small vocabularies make n-grams repeat and overlap: the greedy jumps must match exactly."""
+    pytest.importorskip("datatrove", reason="datatrove not installed")
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    tok = _regex_tokenizer()
+    for trial in range(40):
+        vocab = ["a", "bb", "ccc", "d", "ee", ",", "."][: 2 + trial % 6]
+        words = rng.choice(vocab, size=int(rng.integers(5, 300)))
+        seps = rng.choice([" ", " ", " ", "\n", "\n\n"], size=words.size)
+        text = "".join(w + s for w, s in zip(words, seps, strict=True))
+        ref = _datatrove_reference(text, tok)
+        ours = gopher_stats(text, regex_words)
+        for col in STAT_COLUMNS:
+            assert ours[col] == pytest.approx(ref[col], abs=1e-12), (trial, col)

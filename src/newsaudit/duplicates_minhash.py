@@ -48,9 +48,9 @@ _MASK32 = _U64(0xFFFFFFFF)
 _EMPTY = np.uint32(0xFFFFFFFF)
 
 
-def normalize_array(texts: Sequence[str | None]) -> pa.Array:
+def normalize_array(texts: Sequence[str | None] | pa.Array) -> pa.Array:
     """Lowercase, runs of non-alphanumeric characters to one space, trimmed (nulls stay null)."""
-    arr = pa.array(texts, type=pa.string())
+    arr = texts if isinstance(texts, pa.Array) else pa.array(texts, type=pa.string())
     arr = pc.replace_substring_regex(pc.utf8_lower(arr), pattern=NON_WORD, replacement=" ")
     return pc.utf8_trim_whitespace(arr)
 
@@ -331,18 +331,17 @@ def drop_frequent_lines(texts: Sequence[str], min_pages: int, min_keep_frac: flo
         return texts
     lines = pc.split_pattern(pa.array(texts, type=pa.string()), pattern="\n")
     n_lines = pc.list_value_length(lines).to_numpy(zero_copy_only=False).astype(np.int64)
-    norm = normalize_array(pc.list_flatten(lines).to_pylist())
-    h = pd.util.hash_array(np.asarray(norm.to_pylist(), dtype=object))
+    norm = normalize_array(pc.list_flatten(lines))
+    h = pd.util.hash_array(norm.to_numpy(zero_copy_only=False))
     doc = np.repeat(np.arange(len(texts)), n_lines)
     empty = pc.equal(norm, "").to_numpy(zero_copy_only=False)
     # pages per line hash: unique (doc, hash) pairs, then count hashes
     pairs = np.unique(np.stack((doc[~empty], h[~empty].view(np.int64)), axis=1), axis=0)
     uniq, counts = np.unique(pairs[:, 1], return_counts=True)
-    frequent = set(uniq[counts >= min_pages].tolist())
-    if not frequent:
+    frequent = uniq[counts >= min_pages]
+    if frequent.size == 0:
         return texts
-    flags = np.fromiter((x in frequent for x in h.view(np.int64).tolist()), dtype=bool, count=h.size)
-    flags &= ~empty
+    flags = np.isin(h.view(np.int64), frequent) & ~empty
     out = []
     ends = np.cumsum(n_lines)
     for i, text in enumerate(texts):
