@@ -237,7 +237,7 @@ def json_tables(data: Mapping[str, Any], skip: Iterable[str] = (), prefix: str =
         elif has_blocks(value):
             blocks.append(json_tables(value, prefix=path))
         else:
-            scalars.extend(flatten(value, path))
+            scalars.extend(flatten(value, str(key)))  # relative: the table is headed by the prefix
     out = table(["key", "value"], scalars, max_rows=200) if scalars else ""
     if prefix and out:
         out = heading(4, prefix) + out
