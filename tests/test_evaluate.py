@@ -7,7 +7,14 @@ import pandas as pd
 import pytest
 from test_train import SMALL, make_labels
 
-from newsaudit.classifier_benchmark import comparison, leaked_test_rows, task_score, tune_thresholds
+from newsaudit.classifier_benchmark import (
+    apply_implications,
+    comparison,
+    label_implications,
+    leaked_test_rows,
+    task_score,
+    tune_thresholds,
+)
 from newsaudit.classifier_common import best_f1_threshold, example_based_f1, write_json
 from newsaudit.evaluate import EvaluateParams, error_sample, evaluate
 from newsaudit.train import binary_metrics, train_model
@@ -97,3 +104,12 @@ def test_evaluate_is_deterministic(tmp_path):
     assert set(m1["leave_one_source_out"]["per_source"]) == {"cased", "lower", "nopunct"}
     assert {"roc", "pr", "confusion", "calibration"} <= set(plots)
     assert m1["confusion_matrix"]["matrix"][1][1] == m1["test"]["confusion"]["tp"]
+
+
+def test_label_implications_found_and_applied():
+    y = np.array([[1, 1, 1], [0, 1, 1], [0, 0, 1], [0, 0, 0]] * 3)
+    pairs = label_implications(y, min_support=2)
+    assert pairs == [(0, 1), (0, 2), (1, 2)]
+    prob = apply_implications(np.array([[0.9, 0.2, 0.1]]), pairs)
+    assert prob.tolist() == [[0.9, 0.9, 0.9]]
+    assert label_implications(y, None) == []

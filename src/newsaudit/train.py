@@ -56,7 +56,6 @@ class TrainParams(Section):
     selection: Literal["dev", "loso"] = "dev"
     calibration: Literal["sigmoid", "isotonic"] = "sigmoid"
     calibration_folds: int = 5
-    top_terms: int = 30
 
 
 # --- pure pieces -------------------------------------------------------------------------------
