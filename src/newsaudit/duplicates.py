@@ -28,6 +28,8 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, Literal
 
@@ -37,12 +39,7 @@ import xxhash
 from tqdm import tqdm
 
 from newsaudit.config import Section, load_params, section
-from newsaudit.duplicates_gopher import (
-    STAT_COLUMNS,
-    WORD_TOKENIZERS,
-    gopher_stats,
-    remove_repeated_paragraphs,
-)
+from newsaudit.duplicates_gopher import STAT_COLUMNS, repetition_batch
 from newsaudit.duplicates_minhash import (
     drop_frequent_lines,
     near_duplicate_clusters,
@@ -73,7 +70,8 @@ class DuplicatesParams(Section):
     threshold: float = 0.4  # verified estimated Jaccard needed to link two pages
     seed: int = 1
     max_bucket_pairs: int = 50  # larger LSH buckets are checked as a star around their first member
-    workers: int = 2  # threads for MinHash signatures
+    workers: int = 2  # processes for the repetition statistics, threads for MinHash signatures
+    repetition_batch: int = 2000  # pages per repetition batch (one batch: no process pool)
     frequent_line_pages: int = 10  # lines on this many distinct pages are boilerplate for MinHash; 0 = off
     frequent_line_min_keep: float = 0.5  # ... unless that would remove more than half of a page's words
     min_repeated_line_chars: int = 30  # shorter repeated lines are kept (list items, "Yes")
@@ -103,17 +101,32 @@ def _eligible(pages: pd.DataFrame) -> pd.Series:
 
 
 def _repetition(texts: pd.Series, params: DuplicatesParams) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
-    tokenize = WORD_TOKENIZERS[params.word_tokenizer]
-    stats, cleaned, removed = [], [], []
-    for text in tqdm(
-        texts.tolist(), desc="repetition", unit="page", leave=False, mininterval=2, disable=None
-    ):
-        text = text if isinstance(text, str) else None
-        stats.append(gopher_stats(text, tokenize))
-        new, n = remove_repeated_paragraphs(text, params.min_repeated_line_chars)
-        cleaned.append(new)
-        removed.append(n)
-    frame = pd.DataFrame(stats, index=texts.index, columns=list(STAT_COLUMNS)).astype(float)
+    """Gopher statistics and repeated-paragraph removal, in batches; a process pool over batches
+    when there are enough pages to repay starting the workers (the work is pure Python + numpy)."""
+    values = texts.tolist()
+    size = params.repetition_batch
+    batches = [values[i : i + size] for i in range(0, len(values), size)]
+    args = (params.word_tokenizer, params.min_repeated_line_chars)
+    results = []
+    progress = tqdm(
+        total=len(values), desc="repetition", unit="page", leave=False, mininterval=2, disable=None
+    )
+    if params.workers > 1 and len(batches) > 1:
+        # spawn, not fork: the parent may already run pyarrow/numpy thread pools
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=params.workers, mp_context=ctx) as pool:
+            for res in pool.map(repetition_batch, batches, *([a] * len(batches) for a in args)):
+                results.append(res)
+                progress.update(len(res[1]))
+    else:
+        for batch in batches:
+            results.append(repetition_batch(batch, *args))
+            progress.update(len(batch))
+    progress.close()
+    stats = [row for r in results for row in r[0]]
+    cleaned = [t for r in results for t in r[1]]
+    removed = [n for r in results for n in r[2]]
+    frame = pd.DataFrame(stats, index=texts.index, columns=list(STAT_COLUMNS), dtype=float)
     return frame, pd.Series(cleaned, index=texts.index, dtype=object), pd.Series(removed, index=texts.index)
 
 

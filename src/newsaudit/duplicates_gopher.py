@@ -194,3 +194,22 @@ def remove_repeated_paragraphs(text: str | None, min_line_chars: int) -> tuple[s
         seen_lines.add(key)
         out_lines.append(line)
     return "\n".join(out_lines), removed
+
+
+def repetition_batch(
+    texts: list[str | None], tokenizer: str, min_line_chars: int
+) -> tuple[list[list[float]], list[str | None], list[int]]:
+    """Statistics rows (in ``STAT_COLUMNS`` order), de-repeated texts and removal counts of a batch.
+
+    Module-level so a process pool can run it.
+    """
+    tokenize = WORD_TOKENIZERS[tokenizer]
+    stats, cleaned, removed = [], [], []
+    for text in texts:
+        text = text if isinstance(text, str) else None
+        row = gopher_stats(text, tokenize)
+        stats.append([row[c] for c in STAT_COLUMNS])
+        new, n = remove_repeated_paragraphs(text, min_line_chars)
+        cleaned.append(new)
+        removed.append(n)
+    return stats, cleaned, removed
