@@ -149,3 +149,10 @@ def test_near_duplicate_api_is_reusable():
     assert res.labels[3] == -1  # no words: not clustered
     assert list(res.pairs[["id_a", "id_b"]].itertuples(index=False, name=None)) == [("a", "b")]
     assert 0.5 < res.pairs["similarity"].iloc[0] <= 1.0
+
+
+def test_process_pool_gives_the_same_table():
+    pages = _pages()
+    one = annotate_duplicates(pages, DuplicatesParams(workers=1))
+    pooled = annotate_duplicates(pages, DuplicatesParams(workers=2, repetition_batch=3))
+    pd.testing.assert_frame_equal(one, pooled)

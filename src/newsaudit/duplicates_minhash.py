@@ -277,23 +277,41 @@ def near_duplicate_clusters(
     texts: Sequence[str],
     ids: Sequence[str],
     num_perm: int = 128,
-    bands: int = 16,
-    rows: int = 8,
+    bands: int = 42,
+    rows: int = 3,
     shingle: int = 5,
-    threshold: float = 0.5,
+    threshold: float = 0.4,
     seed: int = 1,
     max_bucket_pairs: int = 50,
     workers: int = 2,
 ) -> NearDuplicates:
     """Cluster ``texts`` into near duplicates (MinHash + LSH + verification + union-find).
 
-    ``ids`` only name the pairs; the result does not depend on the input order except for the
-    integer labels, which are positions (map them through ``ids`` for an order-free cluster name).
+    Defaults are the ``duplicates`` section of ``params.yaml``. ``ids`` name the pairs and order
+    large buckets; the result does not depend on the input order except for the integer labels,
+    which are positions (map them through ``ids`` for an order-free cluster name).
     """
     if bands * rows > num_perm:
         raise ValueError(f"bands x rows = {bands * rows} exceeds num_perm = {num_perm}")
     hasher = MinHasher(num_perm=num_perm, shingle=shingle, seed=seed)
     sig, sizes = signatures_parallel(hasher, texts, workers)
+    return cluster_signatures(sig, sizes, ids, bands, rows, threshold, max_bucket_pairs)
+
+
+def cluster_signatures(
+    sig: np.ndarray,
+    sizes: np.ndarray,
+    ids: Sequence[str],
+    bands: int,
+    rows: int,
+    threshold: float,
+    max_bucket_pairs: int = 50,
+) -> NearDuplicates:
+    """LSH, verification and union-find over signatures computed beforehand.
+
+    Lets a streaming caller compute :meth:`MinHasher.signatures` batch by batch (a few hundred
+    bytes per page) and cluster once at the end.
+    """
     active = np.flatnonzero(sizes > 0)
     ids = [str(i) for i in ids]
     rank = np.argsort(np.argsort(np.asarray(ids, dtype=object), kind="stable"), kind="stable")
@@ -306,7 +324,7 @@ def near_duplicate_clusters(
     sim = estimated_jaccard(sig, cand)
     keep = sim >= threshold
     pairs = cand[keep]
-    labels = connected_labels(len(texts), pairs)
+    labels = connected_labels(len(ids), pairs)
     labels[sizes == 0] = -1
     a = np.asarray(ids, dtype=object)[pairs[:, 0]] if len(pairs) else np.empty(0, dtype=object)
     b = np.asarray(ids, dtype=object)[pairs[:, 1]] if len(pairs) else np.empty(0, dtype=object)
