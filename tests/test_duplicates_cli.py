@@ -56,3 +56,19 @@ def test_missing_input_is_a_clear_error(tmp_path, caplog):
     )
     assert code == 2
     assert "nope.parquet" in caplog.text
+
+
+def test_audit_step_adds_columns_and_summary(tmp_path):
+    from newsaudit.audit import AuditContext, StepUnavailable
+    from newsaudit.duplicates import audit_step
+
+    src = tmp_path / "p.parquet"
+    _table(src)
+    pages = pd.read_parquet(src)
+    ctx = AuditContext(params={}, models=tmp_path, out=tmp_path)
+    out = audit_step(pages, ctx)
+    assert "near_dup_cluster" in out and ctx.summary["duplicates"]["exact_duplicate_pages"] == 1
+    import pytest
+
+    with pytest.raises(StepUnavailable):
+        audit_step(pages.drop(columns=["clean_text"]), ctx)

@@ -322,6 +322,19 @@ def write_plots(out: pd.DataFrame, params: DuplicatesParams, plots: Path) -> Non
 # ----------------------------------------------------------------------------- commands
 
 
+def audit_step(pages: pd.DataFrame, ctx: Any) -> pd.DataFrame:
+    """The duplicates step of ``newsaudit audit`` (``ctx``: its ``AuditContext``): the same function
+    as the stage, its metrics go into the audit summary."""
+    from newsaudit.audit import StepUnavailable
+
+    if "clean_text" not in pages:
+        raise StepUnavailable("no clean_text column: the boilerplate step did not run")
+    params = section(ctx.params, "duplicates", DuplicatesParams)
+    out = annotate_duplicates(pages, params)
+    ctx.summary["duplicates"] = duplicate_stats(out, params)
+    return out
+
+
 def run_stage(args: argparse.Namespace) -> None:
     params = section(load_params(args.params), "duplicates", DuplicatesParams)
     src = Path(args.input)
