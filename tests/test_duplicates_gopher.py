@@ -198,3 +198,37 @@ def test_equal_to_datatrove_on_highly_repetitive_random_texts():
         ours = gopher_stats(text, regex_words)
         for col in STAT_COLUMNS:
             assert ours[col] == pytest.approx(ref[col], abs=1e-12), (trial, col)
+
+
+def test_batch_equals_one_by_one_and_datatrove():
+    """Texts share one batch: n-grams must not cross from one text into the next."""
+    pytest.importorskip("datatrove", reason="datatrove not installed")
+    import numpy as np
+
+    from newsaudit.duplicates_gopher import gopher_stats_batch
+
+    rng = np.random.default_rng(1)
+    texts = [*SAMPLES, None, "", "x"]
+    for _ in range(20):  # the same few words everywhere, so n-grams repeat across texts too
+        words = rng.choice(["a", "bb", "c", "."], size=int(rng.integers(1, 40)))
+        texts.append(" ".join(words))
+    batch = gopher_stats_batch(texts, regex_words)
+    tok = _regex_tokenizer()
+    for text, row in zip(texts, batch, strict=True):
+        if not text:
+            assert np.isnan(row).all()
+            continue
+        ref = _datatrove_reference(text, tok)
+        for col, value in zip(STAT_COLUMNS, row, strict=True):
+            assert value == pytest.approx(ref[col], abs=1e-12), (text[:20], col)
+
+
+def test_chunking_does_not_change_the_numbers():
+    import numpy as np
+
+    from newsaudit.duplicates_gopher import gopher_stats_batch
+
+    texts = [*SAMPLES, None, *SAMPLES[::-1]]
+    whole = gopher_stats_batch(texts, regex_words)
+    for chunk in (1, 50, 300):
+        np.testing.assert_array_equal(gopher_stats_batch(texts, regex_words, chunk_chars=chunk), whole)
