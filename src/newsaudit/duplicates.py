@@ -41,6 +41,7 @@ from tqdm import tqdm
 from newsaudit.config import Section, load_params, section
 from newsaudit.duplicates_gopher import STAT_COLUMNS, repetition_batch
 from newsaudit.duplicates_minhash import (
+    NearDuplicates,
     drop_frequent_lines,
     near_duplicate_clusters,
     normalize_array,
@@ -136,57 +137,77 @@ def _pick(frame: pd.DataFrame, by: str) -> pd.Series:
     return ordered.groupby(by, sort=False)["doc_id"].first()
 
 
+def exact_keys(texts: list[str]) -> list[str | None]:
+    """Hash of each normalised text (None when it has no word): equal keys = exact duplicates."""
+    return [
+        xxhash.xxh3_64_hexdigest(t.encode("utf-8")) if t else None for t in normalize_array(texts).to_pylist()
+    ]
+
+
+def canonical_pages(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (``doc_id, _len, _key``; rows with words) sorted by doc_id, with ``_canon``: the
+    page standing for its exact-duplicate group (longest text, ties by smallest doc_id)."""
+    frame = frame.sort_values("doc_id", kind="stable").copy()
+    frame["_canon"] = frame["_key"].map(_pick(frame, "_key"))
+    return frame
+
+
+def cluster_fields(frame: pd.DataFrame, near: NearDuplicates) -> pd.DataFrame:
+    """Cluster columns for the rows of :func:`canonical_pages`, given the near-duplicate result over
+    its canonical pages (``near.ids`` are their doc_ids)."""
+    uniq_ids = np.asarray(near.ids, dtype=object)
+    label_of_canon = pd.Series(uniq_ids[near.labels], index=uniq_ids)
+    frame = frame.copy()
+    frame["_cluster"] = frame["_canon"].map(label_of_canon)
+    frame["_rep"] = frame["_cluster"].map(_pick(frame, "_cluster"))
+    # similarity to the representative, through the canonical pages' signatures
+    pos = pd.Series(np.arange(len(uniq_ids)), index=uniq_ids)
+    canon_of = frame.set_index("doc_id")["_canon"]
+    a = pos[frame["_canon"]].to_numpy()
+    b = pos[canon_of[frame["_rep"]]].to_numpy()
+    sig = near.signatures
+    return pd.DataFrame(
+        {
+            "exact_dup_of": frame["_canon"].where(frame["_canon"] != frame["doc_id"], None).astype(object),
+            "near_dup_cluster": frame["_rep"].astype(object),
+            "is_representative": (frame["_rep"] == frame["doc_id"]).to_numpy(),
+            "sim_to_representative": (sig[a] == sig[b]).mean(axis=1),
+        },
+        index=frame.index,
+    )
+
+
 def cluster_pages(doc_ids: pd.Series, texts: pd.Series, params: DuplicatesParams) -> pd.DataFrame:
     """Exact and near-duplicate cluster fields for pages with text, indexed like the input.
 
     Exact duplicates (same normalised text) are collapsed before MinHash, so a crawl that holds a
     page a thousand times costs one signature.
     """
-    frame = pd.DataFrame({"doc_id": doc_ids.astype(str), "text": texts})
-    frame = frame.sort_values("doc_id", kind="stable")
-    norm = normalize_array(frame["text"].tolist()).to_pylist()
-    frame["_norm"] = norm
-    frame["_len"] = frame["text"].str.len()
-    has_words = frame["_norm"].str.len() > 0
     out = pd.DataFrame(
         {
-            "exact_dup_of": pd.Series(None, index=frame.index, dtype=object),
-            "near_dup_cluster": pd.Series(None, index=frame.index, dtype=object),
+            "exact_dup_of": pd.Series(None, index=texts.index, dtype=object),
+            "near_dup_cluster": pd.Series(None, index=texts.index, dtype=object),
             "is_representative": False,
             "sim_to_representative": np.nan,
         },
-        index=frame.index,
+        index=texts.index,
     )
-    frame = frame[has_words]
+    frame = pd.DataFrame(
+        {"doc_id": doc_ids.astype(str), "_len": texts.str.len(), "_key": exact_keys(texts.tolist())}
+    )
+    frame = frame[frame["_key"].notna()]
     if frame.empty:
-        return out.loc[texts.index]
-    frame["_key"] = [xxhash.xxh3_64_hexdigest(t.encode("utf-8")) for t in frame["_norm"]]
-    canonical = _pick(frame, "_key")
-    frame["_canon"] = frame["_key"].map(canonical)
-    dup = frame["_canon"] != frame["doc_id"]
-    out.loc[frame.index[dup], "exact_dup_of"] = frame.loc[dup, "_canon"]
-
-    # near duplicates among the distinct texts (one canonical page per exact group)
-    uniq = frame[~dup]
+        return out
+    frame = canonical_pages(frame)
+    uniq = frame[frame["_canon"] == frame["doc_id"]]
     filtered = drop_frequent_lines(
-        uniq["text"].tolist(), params.frequent_line_pages, params.frequent_line_min_keep
+        texts.loc[uniq.index].tolist(), params.frequent_line_pages, params.frequent_line_min_keep
     )
     near = near_duplicate_clusters(filtered, uniq["doc_id"].tolist(), **params.lsh_kwargs())
-    label_of_canon = pd.Series(uniq["doc_id"].to_numpy()[near.labels], index=uniq["doc_id"].to_numpy())
-    frame["_cluster"] = frame["_canon"].map(label_of_canon)
-    rep = _pick(frame, "_cluster")
-    frame["_rep"] = frame["_cluster"].map(rep)
-    out.loc[frame.index, "near_dup_cluster"] = frame["_rep"]
-    out.loc[frame.index, "is_representative"] = (frame["_rep"] == frame["doc_id"]).to_numpy()
-
-    # similarity to the representative, through the canonical pages' signatures
-    pos = pd.Series(np.arange(len(uniq)), index=uniq["doc_id"].to_numpy())
-    canon_of = frame.set_index("doc_id")["_canon"]
-    a = pos[frame["_canon"]].to_numpy()
-    b = pos[canon_of[frame["_rep"]]].to_numpy()
-    sig = near.signatures
-    out.loc[frame.index, "sim_to_representative"] = (sig[a] == sig[b]).mean(axis=1)
-    return out.loc[texts.index]
+    fields = cluster_fields(frame, near)
+    for col in fields.columns:
+        out.loc[fields.index, col] = fields[col]
+    return out
 
 
 def annotate_duplicates(pages: pd.DataFrame, params: DuplicatesParams) -> pd.DataFrame:
