@@ -262,7 +262,8 @@ def duplicate_stats(out: pd.DataFrame, params: DuplicatesParams, top_sources: in
     n_ok = int(ok.sum())
     sizes = out.loc[ok, "near_dup_cluster"].value_counts()
     in_multi = out.loc[ok, "near_dup_cluster"].map(sizes) > 1
-    with_text = out["clean_text"].notna()
+    # the batch-wise stage passes a boolean column instead of the texts
+    with_text = out["clean_text"].notna() if "clean_text" in out else out["_has_text"].astype(bool)
     stats: dict[str, Any] = {
         "pages": len(out),
         "pages_clustered": n_ok,
@@ -361,11 +362,9 @@ def run_stage(args: argparse.Namespace) -> None:
     src = Path(args.input)
     if not src.is_file():
         raise NewsauditError(f"{src}: cleaned pages table not found (run the boilerplate stage first)")
-    pages = pd.read_parquet(src)
-    out = annotate_duplicates(pages, params)
-    dst = Path(args.output)
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    out.to_parquet(dst, index=False)
+    from newsaudit.duplicates_stream import dedup_parquet
+
+    out = dedup_parquet(src, Path(args.output), params)
     stats = duplicate_stats(out, params)
     write_json(Path(args.metrics), stats)
     write_plots(out, params, Path(args.plots))
