@@ -56,6 +56,10 @@ class TrainParams(Section):
     selection: Literal["dev", "loso"] = "dev"
     calibration: Literal["sigmoid", "isotonic"] = "sigmoid"
     calibration_folds: int = 5
+    # ``dev``: threshold with the best F1 on dev. ``loso_dev``: threshold (in decision-function
+    # space, mapped through the final calibrator) with the best F1 on each source's dev rows scored
+    # by a model trained without that source: a threshold for sources the model has not seen.
+    threshold_source: Literal["dev", "loso_dev"] = "loso_dev"
 
 
 # --- pure pieces -------------------------------------------------------------------------------
@@ -117,6 +121,25 @@ def fit_calibrated(train: pd.DataFrame, params: TrainParams, c: float) -> Calibr
     return model
 
 
+def loso_decision_threshold(train: pd.DataFrame, dev: pd.DataFrame, params: TrainParams, c: float):
+    """Best-F1 decision-function threshold over out-of-source dev predictions. Returns (t, F1)."""
+    scores, ys = [], []
+    for src in sorted(train["source"].unique()):
+        rest, held = train[train["source"] != src], dev[dev["source"] == src]
+        if held.empty or rest["conflict_event"].nunique() < 2:
+            continue
+        model = make_pipeline(params, c).fit(rest["text"], rest["conflict_event"])
+        scores.append(model.decision_function(held["text"]))
+        ys.append(held["conflict_event"].to_numpy())
+    return best_f1_threshold(np.concatenate(ys), np.concatenate(scores))
+
+
+def calibrated_at(model: CalibratedClassifierCV, decision: float) -> float:
+    """Probability the calibrated model gives to a text whose base decision value is ``decision``."""
+    calibrated = model.calibrated_classifiers_[0]
+    return float(calibrated.calibrators[0].predict(np.array([decision]))[0])
+
+
 def base_pipeline(model: CalibratedClassifierCV) -> Pipeline:
     """The fitted TF-IDF + logistic regression inside the calibrated wrapper (refit on all train)."""
     return model.calibrated_classifiers_[0].estimator
@@ -167,19 +190,28 @@ def train_model(labels: pd.DataFrame, params: TrainParams) -> tuple[dict[str, An
     c, scores = select_c(train, dev, params)
     model = fit_calibrated(train, params, c)
     dev_prob = model.predict_proba(dev["text"])[:, 1]
-    threshold, _ = best_f1_threshold(dev["conflict_event"].to_numpy(), dev_prob)
+    dev_threshold, _ = best_f1_threshold(dev["conflict_event"].to_numpy(), dev_prob)
+    thresholds = {"dev": dev_threshold}
+    if params.threshold_source == "loso_dev":
+        decision, loso_f1 = loso_decision_threshold(train, dev, params, c)
+        thresholds.update(loso_dev=calibrated_at(model, decision), loso_dev_decision=decision,
+                          loso_dev_pooled_f1=loso_f1)
+    threshold = thresholds[params.threshold_source]
     bundle = {
         "format": BUNDLE_FORMAT,
         "model": model,
         "threshold": float(threshold),
         "language": "en",
         "params": params.model_dump_json(),
+        "decision_threshold": float(thresholds.get("loso_dev_decision", float("nan"))),
     }
     summary = {
         "selected_C": c,
         "selection": params.selection,
         "selection_scores": scores,
         "threshold": threshold,
+        "threshold_candidates": thresholds,
+        "dev_at_dev_threshold": binary_metrics(dev["conflict_event"].to_numpy(), dev_prob, dev_threshold),
         "train_rows": len(train),
         "train_positives": int(train["conflict_event"].sum()),
         "dev": binary_metrics(dev["conflict_event"].to_numpy(), dev_prob, threshold),
@@ -202,7 +234,10 @@ def model_card(summary: dict[str, Any], params: TrainParams, label_params: dict[
         + (f" + char_wb {params.char_ngram_min}–{params.char_ngram_max}-grams" if params.char_ngrams else "")
         + f"; logistic regression (C={summary['selected_C']:g}, class_weight={params.class_weight}), "
         f"{params.calibration} calibration with {params.calibration_folds}-fold CV on train; "
-        f"decision threshold {summary['threshold']:.4f} chosen on dev for best F1.",
+        f"decision threshold {summary['threshold']:.4f} ({params.threshold_source}: "
+        + ("best F1 on dev" if params.threshold_source == "dev" else
+           "best F1 on each source's dev rows scored by a model trained without that source")
+        + ").",
         "",
         "**Data.** `data/processed/labels.parquet` from the ConfliBERT evaluation sets "
         "(satp_all, IndiaPoliceEvents_docs, insightCrime, BBC_News), labels derived by rules "
