@@ -29,7 +29,7 @@ def test_same_as_in_memory(tmp_path, batch):
     pages = _bigger().sample(frac=1, random_state=batch).reset_index(drop=True)
     src = tmp_path / "in.parquet"
     pages.to_parquet(src, index=False)
-    params = DuplicatesParams(workers=1, repetition_batch=batch, frequent_line_pages=5)
+    params = DuplicatesParams(workers=1 + (batch == 4), repetition_batch=batch, frequent_line_pages=5)
     dedup_parquet(src, tmp_path / "out.parquet", params)
     streamed = pd.read_parquet(tmp_path / "out.parquet")
     expected = annotate_duplicates(pd.read_parquet(src), params)

@@ -101,29 +101,47 @@ def _eligible(pages: pd.DataFrame) -> pd.Series:
     return ok
 
 
-def _repetition(texts: pd.Series, params: DuplicatesParams) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
-    """Gopher statistics and repeated-paragraph removal, in batches; a process pool over batches
-    when there are enough pages to repay starting the workers (the work is pure Python + numpy)."""
+def repetition_pool(params: DuplicatesParams) -> ProcessPoolExecutor | None:
+    """A process pool for the repetition statistics (None for ``workers <= 1``). Spawned, not
+    forked: the parent may already run pyarrow/numpy thread pools."""
+    if params.workers <= 1:
+        return None
+    return ProcessPoolExecutor(max_workers=params.workers, mp_context=multiprocessing.get_context("spawn"))
+
+
+def _repetition(
+    texts: pd.Series, params: DuplicatesParams, pool: ProcessPoolExecutor | None = None
+) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    """Gopher statistics and repeated-paragraph removal (pure Python + numpy per page).
+
+    With a ``pool`` the texts are cut into one piece per worker; without, a pool is started only
+    when there are several ``repetition_batch`` batches to repay its start-up.
+    """
     values = texts.tolist()
-    size = params.repetition_batch
-    batches = [values[i : i + size] for i in range(0, len(values), size)]
     args = (params.word_tokenizer, params.min_repeated_line_chars)
+    own_pool = None
+    if pool is not None:
+        size = max(1, -(-len(values) // params.workers))
+    else:
+        size = params.repetition_batch
+        if params.workers > 1 and len(values) > size:
+            pool = own_pool = repetition_pool(params)
+    batches = [values[i : i + size] for i in range(0, len(values), size)]
     results = []
     progress = tqdm(
         total=len(values), desc="repetition", unit="page", leave=False, mininterval=2, disable=None
     )
-    if params.workers > 1 and len(batches) > 1:
-        # spawn, not fork: the parent may already run pyarrow/numpy thread pools
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=params.workers, mp_context=ctx) as pool:
-            for res in pool.map(repetition_batch, batches, *([a] * len(batches) for a in args)):
-                results.append(res)
-                progress.update(len(res[1]))
+    if pool is not None and len(batches) > 1:
+        for res in pool.map(repetition_batch, batches, *([a] * len(batches) for a in args)):
+            results.append(res)
+            progress.update(len(res[1]))
     else:
         for batch in batches:
             results.append(repetition_batch(batch, *args))
             progress.update(len(batch))
     progress.close()
+    if own_pool is not None:
+        own_pool.shutdown()
     stats = [row for r in results for row in r[0]]
     cleaned = [t for r in results for t in r[1]]
     removed = [n for r in results for n in r[2]]

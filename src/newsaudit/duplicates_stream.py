@@ -35,6 +35,7 @@ from newsaudit.duplicates import (
     canonical_pages,
     cluster_fields,
     exact_keys,
+    repetition_pool,
 )
 from newsaudit.duplicates_gopher import STAT_COLUMNS
 from newsaudit.duplicates_minhash import (
@@ -84,33 +85,40 @@ def dedup_parquet(src: Path, dst: Path, params: DuplicatesParams) -> pd.DataFram
 
     # pass 1: repetition, and the per-page facts the clustering needs
     meta_parts = []
-    with pq.ParquetWriter(tmp, schema) as writer:
-        for rb in tqdm(
-            _batches(src, size), desc="duplicates pass 1", unit="batch", leave=False, disable=None
-        ):
-            pages = rb.to_pandas()
-            stats, cleaned, removed = _repetition(pages["clean_text"], params)
-            for col in STAT_COLUMNS:
-                pages[col] = stats[col]
-            pages["clean_text"] = cleaned.where(pages["clean_text"].notna(), None)
-            pages["repeated_paragraphs_removed"] = removed.astype("int64")
-            ok = _eligible(pages)
-            keys = pd.Series(None, index=pages.index, dtype=object)
-            if ok.any():
-                keys[ok] = exact_keys(pages.loc[ok, "clean_text"].tolist())
-            meta_parts.append(
-                pd.DataFrame(
-                    {
-                        "doc_id": pages["doc_id"].astype(str).to_numpy(),
-                        "_len": pages["clean_text"].str.len().to_numpy(),
-                        "_key": keys.to_numpy(),
-                        "_has_text": pages["clean_text"].notna().to_numpy(),
-                    }
+    pool = repetition_pool(params)  # one pool for all batches: spawning costs about a second
+    try:
+        with pq.ParquetWriter(tmp, schema) as writer:
+            for rb in tqdm(
+                _batches(src, size), desc="duplicates pass 1", unit="batch", leave=False, disable=None
+            ):
+                pages = rb.to_pandas()
+                stats, cleaned, removed = _repetition(pages["clean_text"], params, pool)
+                for col in STAT_COLUMNS:
+                    pages[col] = stats[col]
+                pages["clean_text"] = cleaned.where(pages["clean_text"].notna(), None)
+                pages["repeated_paragraphs_removed"] = removed.astype("int64")
+                ok = _eligible(pages)
+                keys = pd.Series(None, index=pages.index, dtype=object)
+                if ok.any():
+                    keys[ok] = exact_keys(pages.loc[ok, "clean_text"].tolist())
+                meta_parts.append(
+                    pd.DataFrame(
+                        {
+                            "doc_id": pages["doc_id"].astype(str).to_numpy(),
+                            "_len": pages["clean_text"].str.len().to_numpy(),
+                            "_key": keys.to_numpy(),
+                            "_has_text": pages["clean_text"].notna().to_numpy(),
+                        }
+                    )
                 )
-            )
-            for field in ADDED_FIELDS[len(STAT_COLUMNS) + 1 :]:
-                pages[field.name] = None
-            writer.write_table(pa.Table.from_pandas(pages[schema.names], schema=schema, preserve_index=False))
+                for field in ADDED_FIELDS[len(STAT_COLUMNS) + 1 :]:
+                    pages[field.name] = None
+                writer.write_table(
+                    pa.Table.from_pandas(pages[schema.names], schema=schema, preserve_index=False)
+                )
+    finally:
+        if pool is not None:
+            pool.shutdown()
     meta = pd.concat(meta_parts, ignore_index=True)
     if meta["doc_id"].duplicated().any():
         tmp.unlink()
