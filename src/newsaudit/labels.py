@@ -40,7 +40,8 @@ PAIR_COLUMNS = ("dataset", "split_a", "row_a", "split_b", "row_b", "kind")
 
 # Short English violence lexicon used only to screen negative candidates (see module doc).
 DEFAULT_VIOLENCE_PATTERN = (
-    r"\b(?:kill(?:ed|ing|s)?|shot|shoot(?:ing|out)?|gun ?fight|gunmen|fir(?:ed|ing) (?:at|on)|"
+    r"\b(?:kill(?:ed|ing|s)?|shot|shoot(?:ing|out)?|gun ?fight|gunmen|gunfire|firing|opened fire|"
+    r"exchange of fire|fired|bod(?:y|ies)|combing operation|"
     r"attack(?:ed|s)?|ambush(?:ed)?|blast|bomb(?:ed|ing|s)?|explo(?:sion|sive|ded)|grenade|ied|"
     r"clash(?:ed|es)?|riot(?:s|ers|ing)?|mob|massacre|abduct(?:ed|ion)|kidnap(?:ped|ping)?|"
     r"encounter|militants?|insurgents?|stabbed|lynch(?:ed|ing)?|torched|set ablaze|dead|deaths?|"
