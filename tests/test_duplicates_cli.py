@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pytest
 
 from newsaudit.cli import main
 
@@ -68,7 +69,5 @@ def test_audit_step_adds_columns_and_summary(tmp_path):
     ctx = AuditContext(params={}, models=tmp_path, out=tmp_path)
     out = audit_step(pages, ctx)
     assert "near_dup_cluster" in out and ctx.summary["duplicates"]["exact_duplicate_pages"] == 1
-    import pytest
-
     with pytest.raises(StepUnavailable):
         audit_step(pages.drop(columns=["clean_text"]), ctx)

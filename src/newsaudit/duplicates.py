@@ -21,6 +21,9 @@ from the statistics: their cluster fields are null and ``is_representative`` is 
 never mistaken for syndicated copies of each other (all "404" pages look alike).
 
 Everything is computed in ``doc_id`` order, so the output does not depend on the input order.
+:func:`annotate_duplicates` is the pure in-memory function (``newsaudit audit`` and tests use
+it); the ``duplicates`` command runs the same steps over Parquet in row batches
+(:mod:`newsaudit.duplicates_stream`), with the same output.
 """
 
 from __future__ import annotations
