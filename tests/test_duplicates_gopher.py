@@ -232,3 +232,21 @@ def test_chunking_does_not_change_the_numbers():
     whole = gopher_stats_batch(texts, regex_words)
     for chunk in (1, 50, 300):
         np.testing.assert_array_equal(gopher_stats_batch(texts, regex_words, chunk_chars=chunk), whole)
+
+
+def test_thresholds_are_datatrove_defaults():
+    pytest.importorskip("datatrove", reason="datatrove not installed")
+    from datatrove.pipeline.filters.gopher_repetition_filter import GopherRepetitionFilter
+
+    from newsaudit.duplicates_gopher import GOPHER_THRESHOLDS
+
+    f = GopherRepetitionFilter()
+    expected = {
+        "dup_line_frac": f.dup_line_frac,
+        "dup_para_frac": f.dup_para_frac,
+        "dup_line_char_frac": f.dup_line_char_frac,
+        "dup_para_char_frac": f.dup_para_char_frac,
+        **{f"top_{n}_gram_char_frac": t for n, t in f.top_n_grams},
+        **{f"dup_{n}_gram_char_frac": t for n, t in f.dup_n_grams},
+    }
+    assert expected == GOPHER_THRESHOLDS

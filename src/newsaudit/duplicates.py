@@ -42,7 +42,7 @@ import xxhash
 from tqdm import tqdm
 
 from newsaudit.config import Section, load_params, section
-from newsaudit.duplicates_gopher import STAT_COLUMNS, repetition_batch
+from newsaudit.duplicates_gopher import GOPHER_THRESHOLDS, STAT_COLUMNS, repetition_batch
 from newsaudit.duplicates_minhash import (
     NearDuplicates,
     drop_frequent_lines,
@@ -307,6 +307,15 @@ def duplicate_stats(out: pd.DataFrame, params: DuplicatesParams, top_sources: in
         "pages_with_repeated_paragraphs": int((out["repeated_paragraphs_removed"] > 0).sum()),
         "repeated_paragraphs_removed": int(out["repeated_paragraphs_removed"].sum()),
         "gopher_means": {c: _r(out.loc[with_text, c].mean()) for c in STAT_COLUMNS},
+        # share of pages with text above each Gopher threshold, and above any (what the filter drops)
+        "gopher_over_threshold": {
+            **{c: _r((out.loc[with_text, c] > t).mean()) for c, t in GOPHER_THRESHOLDS.items()},
+            "any": _r(
+                pd.concat([out.loc[with_text, c] > t for c, t in GOPHER_THRESHOLDS.items()], axis=1)
+                .any(axis=1)
+                .mean()
+            ),
+        },
         "s_curve": s_curve_table(params),
     }
     if "source" in out:

@@ -50,6 +50,24 @@ STAT_COLUMNS = (
     *(f"dup_{n}_gram_char_frac" for n in DUP_NGRAMS),
 )
 
+# The Gopher paper's thresholds (Rae et al. 2021, table A1), datatrove's defaults: a page above any
+# of them is dropped by GopherRepetitionFilter. Used only to report how many pages would be.
+GOPHER_THRESHOLDS = {
+    "dup_line_frac": 0.3,
+    "dup_para_frac": 0.3,
+    "dup_line_char_frac": 0.2,
+    "dup_para_char_frac": 0.2,
+    "top_2_gram_char_frac": 0.2,
+    "top_3_gram_char_frac": 0.18,
+    "top_4_gram_char_frac": 0.16,
+    "dup_5_gram_char_frac": 0.15,
+    "dup_6_gram_char_frac": 0.14,
+    "dup_7_gram_char_frac": 0.13,
+    "dup_8_gram_char_frac": 0.12,
+    "dup_9_gram_char_frac": 0.11,
+    "dup_10_gram_char_frac": 0.10,
+}
+
 # Fixed odd multipliers for the n-gram id hash (any fixed odd 64-bit values work; fixed so runs agree).
 _NGRAM_MULT = np.random.default_rng(20211208).integers(1, 2**63, size=max(DUP_NGRAMS), dtype=np.uint64) | 1
 
