@@ -58,3 +58,34 @@ def test_cli_audit(tmp_path):
         cli.main(["--params", str(params), "audit", str(tmp_path / "missing"), "--out", str(tmp_path / "p")])
         == 2
     )
+
+
+def test_audit_runs_the_per_page_steps_and_says_what_it_skipped(tmp_path):
+    corpus = tmp_path / "crawl"
+    corpus.mkdir()
+    paragraphs = [
+        TEXT,
+        "Residents said the fighting lasted for several hours before troops arrived and secured the area.",
+        "The army said it had launched an operation to find the attackers, who fled towards the hills.",
+        "Local officials appealed for calm and said schools in the district would stay closed.",
+        "No group has claimed responsibility for the attack, the third one this month.",
+    ]
+    article = "\n\n".join(paragraphs)
+    error = "403\nSorry!!\nError! We're sorry, but the page you were looking for doesn't exist.\n"
+    (corpus / "001_a.txt").write_text(error + article)
+    (corpus / "002_b.txt").write_text(article)  # the same story without the error block: a duplicate
+    (corpus / "003_c.txt").write_text(
+        "<script>alert(1)</script> The central bank kept interest rates unchanged on Wednesday and said "
+        "inflation was expected to ease gradually over the coming year as energy prices fell back."
+    )
+    summary = audit(corpus, tmp_path / "out", {}, tmp_path / "no-models", report=True)
+    assert summary["steps"] == ["ingest", "boilerplate", "duplicates"]
+    assert "no trained classifier" in summary["skipped_steps"]["predict"]
+    assert "fallback rule" in summary["line_model"]
+    pages = pd.read_parquet(tmp_path / "out" / "pages.parquet").set_index("path")
+    assert {"clean_text", "near_dup_cluster", "dup_para_frac"} <= set(pages.columns)
+    assert not pages.loc["001_a.txt", "is_error_page"] and pages.loc["001_a.txt", "error_prefix_chars"] > 0
+    assert pages.loc["001_a.txt", "near_dup_cluster"] == pages.loc["002_b.txt", "near_dup_cluster"]
+    assert pages.loc["003_c.txt", "near_dup_cluster"] != pages.loc["002_b.txt", "near_dup_cluster"]
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert "<script>alert(1)</script>" not in html

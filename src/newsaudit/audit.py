@@ -55,12 +55,54 @@ def check_out_dir(corpus: Path, out: Path, force: bool) -> None:
         )
 
 
+def boilerplate_step(pages: pd.DataFrame, ctx: AuditContext) -> pd.DataFrame:
+    """Clean text with the trained line model; without one, the documented fallback rule (said so)."""
+    from newsaudit.boilerplate import BoilerplateParams, annotate_boilerplate, corpus_stats
+    from newsaudit.boilerplate_linemodel import load_line_model
+
+    params = section(ctx.params, "boilerplate", BoilerplateParams)
+    model_path = ctx.models / Path(params.line_model).name
+    if model_path.is_file():
+        line_model, ctx.summary["line_model"] = load_line_model(model_path), str(model_path)
+    else:
+        log.warning("audit: no line model at %s: boilerplate uses the fallback rule", model_path)
+        line_model = None
+        ctx.summary["line_model"] = (
+            f"none at {model_path}: fallback rule (lines of {params.fallback_min_words}+ words)"
+        )
+    out, removed = annotate_boilerplate(pages, params, line_model)
+    removed.to_parquet(ctx.out / "removed_lines.parquet", index=False)
+    ctx.summary["boilerplate"] = corpus_stats(out, removed, params)
+    return out
+
+
+def predict_step(pages: pd.DataFrame, ctx: AuditContext) -> pd.DataFrame:
+    from newsaudit.classifier_common import load_model
+    from newsaudit.predict import PredictParams, annotate_predictions, corpus_stats
+
+    params = section(ctx.params, "predict", PredictParams)
+    model_path = ctx.models / Path(params.model).name
+    if not model_path.is_file():
+        raise StepUnavailable(f"no trained classifier at {model_path} (run `make repro` first)")
+    out = annotate_predictions(pages, load_model(model_path), params)
+    ctx.summary["predictions"] = corpus_stats(out)
+    return out
+
+
 def per_page_steps() -> list[tuple[str, Step]]:
-    """The per-page steps after ingest, in pipeline order (extended as stages land)."""
-    return []
+    """The per-page steps after ingest, in pipeline order."""
+    from newsaudit import duplicates
+
+    return [
+        ("boilerplate", boilerplate_step),
+        ("duplicates", duplicates.audit_step),
+        ("predict", predict_step),
+    ]
 
 
-def audit(corpus: Path, out: Path, params: dict, models: Path, force: bool = False) -> dict:
+def audit(
+    corpus: Path, out: Path, params: dict, models: Path, force: bool = False, report: bool = False
+) -> dict:
     check_out_dir(corpus, out, force)
     out.mkdir(parents=True, exist_ok=True)
     corpus_params = CorpusParams(path=str(corpus), include=[])
@@ -81,6 +123,10 @@ def audit(corpus: Path, out: Path, params: dict, models: Path, force: bool = Fal
         ctx.summary["steps"].append(name)
     pages.to_parquet(pages_path, index=False)
     write_json(ctx.summary, out / "summary.json")
+    if report:
+        from newsaudit.report import write_audit_report
+
+        write_audit_report(out, pages, ctx.summary)
     log.info("audit: %d pages -> %s", len(pages), out)
     return ctx.summary
 
@@ -91,8 +137,9 @@ def register_cli(sub) -> None:
     p.add_argument("--out", type=Path, required=True, help="output folder (must not be inside the corpus)")
     p.add_argument("--models", type=Path, default=Path("models"), help="trained artefacts (default: models/)")
     p.add_argument("--force", action="store_true", help="replace results already in --out")
+    p.add_argument("--report", action="store_true", help="also write DIR/report.html (self-contained HTML)")
     p.set_defaults(func=_cli)
 
 
 def _cli(args) -> None:
-    audit(args.corpus, args.out, load_params(args.params), args.models, force=args.force)
+    audit(args.corpus, args.out, load_params(args.params), args.models, force=args.force, report=args.report)
