@@ -344,3 +344,22 @@ def test_metric_reproduces_published_scores():
         data = data.get("output", data) if "version" in data else data
         s = shingle_scores(golds, [data[k].get("articleBody", "") for k in keys], n_bootstrap=0)
         assert s["f1"] == pytest.approx(f1, abs=0.0015), name
+
+
+def test_contiguous_filter_drops_far_small_runs_only():
+    from newsaudit.boilerplate_lines import contiguous_filter
+
+    keep = np.array([1, 0, 0, 0, 0, 1, 1, 0, 1, 1, 0, 0, 0, 0, 0, 1], dtype=bool)
+    n_tok = np.array([5, 3, 3, 3, 3, 40, 50, 2, 60, 45, 3, 3, 3, 3, 3, 30], dtype=float)
+    # The article (lines 5-9, one dropped line inside) stays; the teasers at the edges go.
+    out = contiguous_filter(keep, n_tok, gap=2, min_mass_frac=0.2)
+    assert np.flatnonzero(out).tolist() == [5, 6, 8, 9]
+    assert (contiguous_filter(keep, n_tok, gap=2, min_mass_frac=0.0) == keep).all()
+    assert np.flatnonzero(contiguous_filter(keep, n_tok, gap=8, min_mass_frac=0.5)).tolist() == [
+        0,
+        5,
+        6,
+        8,
+        9,
+        15,
+    ]

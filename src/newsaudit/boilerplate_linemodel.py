@@ -31,8 +31,15 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import GroupKFold
 from tqdm import tqdm
 
-from newsaudit.boilerplate_lines import PageLines, context_features, line_features, split_lines, tokens
-from newsaudit.boilerplate_metric import shingle_scores
+from newsaudit.boilerplate_lines import (
+    PageLines,
+    context_features,
+    contiguous_filter,
+    line_features,
+    split_lines,
+    tokens,
+)
+from newsaudit.boilerplate_metric import shingle_scores, shingles
 from newsaudit.config import Section
 from newsaudit.errors import NewsauditError
 
@@ -64,7 +71,10 @@ class LineModelParams(Section):
     max_leaf_nodes: int = 31
     min_samples_leaf: int = 40
     l2_regularization: float = 1.0
-    threshold_grid: list[float] = [round(0.2 + 0.025 * i, 3) for i in range(25)]
+    threshold_grid: list[float] = [round(0.25 + 0.05 * i, 2) for i in range(11)]
+    # Contiguity decoder (see boilerplate_lines.contiguous_filter), chosen by CV like the threshold.
+    run_gap_grid: list[int] = [2, 4, 8]
+    run_frac_grid: list[float] = [0.0, 0.05, 0.1, 0.2, 0.35]
 
 
 # --------------------------------------------------------------------------------------------
@@ -341,12 +351,15 @@ def _doc_slices(doc: np.ndarray) -> dict[int, np.ndarray]:
     return {int(doc[g[0]]): g for g in np.split(order, bounds) if len(g)}
 
 
-def kept_texts(table: LineTable, prob: np.ndarray, threshold: float, doc_ids: list[int]) -> list[str]:
+def kept_texts(
+    table: LineTable, prob: np.ndarray, threshold: float, doc_ids: list[int], gap: int = 0, frac: float = 0.0
+) -> list[str]:
     slices = _doc_slices(table.doc)
     out = []
     for d in doc_ids:
         idx = slices.get(d, np.zeros(0, dtype=int))
-        out.append("\n".join(table.texts[i] for i in idx if prob[i] >= threshold))
+        keep = contiguous_filter(prob[idx] >= threshold, table.n_tok[idx], gap, frac)
+        out.append("\n".join(table.texts[i] for i, k in zip(idx, keep, strict=True) if k))
     return out
 
 
@@ -359,6 +372,8 @@ class LineModel:
     threshold: float
     feature_names: list[str]
     context_names: list[str]
+    run_gap: int = 0
+    run_min_mass_frac: float = 0.0
 
     def predict_proba_lines(self, page: PageLines) -> np.ndarray:
         if not page.texts:
@@ -370,7 +385,9 @@ class LineModel:
         return self.stage2.predict_proba(np.hstack([X, C]))[:, 1]
 
     def keep_lines(self, page: PageLines) -> np.ndarray:
-        return self.predict_proba_lines(page) >= self.threshold
+        keep = self.predict_proba_lines(page) >= self.threshold
+        n_tok = np.array([len(tokens(t)) for t in page.texts], dtype=float)
+        return contiguous_filter(keep, n_tok, self.run_gap, self.run_min_mass_frac)
 
 
 def cross_validate(
@@ -388,7 +405,8 @@ def cross_validate(
         log.info("stage 2, fold %d/%d", k + 1, params.cv_folds)
         p2[te] = _fit(X2[tr], table.y[tr], table.weight[tr], params).predict_proba(X2[te])[:, 1]
     gold_docs = [i for i, p in enumerate(pages) if p.gold is not None]
-    golds = [pages[i].gold or "" for i in gold_docs]
+    # Gold shingles once, not once per threshold.
+    golds = [shingles(pages[i].gold or "") for i in gold_docs]
     grid = {}
     for thr in params.threshold_grid:
         preds = kept_texts(table, p2, thr, gold_docs)
@@ -398,15 +416,29 @@ def cross_validate(
         "threshold": best,
         "threshold_grid_f1": {f"{t:.3f}": round(v, 4) for t, v in grid.items()},
     }
+    decoder = {}
+    for gap in params.run_gap_grid:
+        for frac in params.run_frac_grid:
+            preds = kept_texts(table, p2, best, gold_docs, gap, frac)
+            decoder[(gap, frac)] = shingle_scores(golds, preds, n_bootstrap=0)["f1"]
+    # Ties go to the weaker filter (smaller fraction, then larger gap).
+    gap, frac = max(sorted(decoder), key=lambda k: (decoder[k], -k[1], k[0]))
+    report["run_gap"], report["run_min_mass_frac"] = gap, frac
+    report["run_grid_f1"] = {f"gap={g},frac={f}": round(v, 4) for (g, f), v in sorted(decoder.items())}
     by_source: dict[str, dict] = {}
-    for stage, prob, thr in (("stage1", p1, 0.5), ("stage2", p2, best)):
+    stages = (
+        ("stage1", p1, 0.5, 0, 0.0),
+        ("stage2", p2, best, 0, 0.0),
+        ("stage2+run", p2, best, gap, frac),
+    )
+    for stage, prob, thr, g, f in stages:
         for source in sorted({p.source for p in pages}):
             docs = [i for i in gold_docs if pages[i].source == source]
             if not docs:
                 continue
             s = shingle_scores(
                 [pages[i].gold or "" for i in docs],
-                kept_texts(table, prob, thr, docs),
+                kept_texts(table, prob, thr, docs, g, f),
                 n_bootstrap=200,
                 seed=params.seed,
             )
@@ -441,7 +473,15 @@ def train_line_model(
     # the first stage has never seen the page.
     X2, cnames = stage2_matrix(table.doc, p1_oof, table.n_tok, table.X)
     stage2 = _fit(X2, table.y, table.weight, params)
-    model = LineModel(stage1, stage2, float(report["threshold"]), table.names, cnames)
+    model = LineModel(
+        stage1,
+        stage2,
+        float(report["threshold"]),
+        table.names,
+        cnames,
+        int(report["run_gap"]),
+        float(report["run_min_mass_frac"]),
+    )
     report["n_pages"] = {s: sum(p.source == s for p in pages) for s in sorted({p.source for p in pages})}
     report["n_lines"] = len(table.y)
     report["n_labelled_lines"] = int((table.weight > 0).sum())
@@ -464,6 +504,8 @@ def save_line_model(model: LineModel, path: Path) -> None:
             "threshold": model.threshold,
             "feature_names": model.feature_names,
             "context_names": model.context_names,
+            "run_gap": model.run_gap,
+            "run_min_mass_frac": model.run_min_mass_frac,
         },
         path,
     )
@@ -487,6 +529,8 @@ def load_line_model(path: str | Path) -> LineModel:
         float(obj["threshold"]),
         list(obj["feature_names"]),
         list(obj["context_names"]),
+        int(obj.get("run_gap", 0)),
+        float(obj.get("run_min_mass_frac", 0.0)),
     )
     page = split_lines("probe")
     _, names = line_features(page)
@@ -500,10 +544,10 @@ def read_gz_text(path: Path) -> str:
         return decode_html(fh.read())
 
 
-def oof_frame(pages: list[GoldPage], table: LineTable, prob: np.ndarray, threshold: float) -> pd.DataFrame:
+def oof_frame(pages: list[GoldPage], table: LineTable, prob: np.ndarray, model: LineModel) -> pd.DataFrame:
     """Out-of-fold clean text of every training page (no page was cleaned by a model that saw it)."""
     ids = list(range(len(pages)))
-    texts = kept_texts(table, prob, threshold, ids)
+    texts = kept_texts(table, prob, model.threshold, ids, model.run_gap, model.run_min_mass_frac)
     return pd.DataFrame(
         {"doc_id": [p.doc_id for p in pages], "source": [p.source for p in pages], "clean_text": texts}
     )
@@ -531,7 +575,7 @@ def train_and_save(
     card_path.parent.mkdir(parents=True, exist_ok=True)
     card_path.write_text(json.dumps(_round_floats(card), indent=2, sort_keys=True) + "\n", encoding="utf-8")
     oof_path.parent.mkdir(parents=True, exist_ok=True)
-    oof_frame(pages, table, p2_oof, model.threshold).to_parquet(oof_path, index=False)
+    oof_frame(pages, table, p2_oof, model).to_parquet(oof_path, index=False)
     log.info("line model -> %s (CV threshold %.3f); card -> %s", model_path, model.threshold, card_path)
     return card
 

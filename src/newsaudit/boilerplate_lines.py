@@ -256,3 +256,26 @@ def context_features(prob: np.ndarray, n_tok: np.ndarray) -> tuple[np.ndarray, l
     names = list(feats)
     matrix = np.column_stack([feats[k] for k in names]) if n else np.zeros((0, len(names)))
     return matrix, names
+
+
+def contiguous_filter(keep: np.ndarray, n_tok: np.ndarray, gap: int, min_mass_frac: float) -> np.ndarray:
+    """Drop kept lines that lie outside the page's main run(s) of kept text.
+
+    Kept lines separated by at most ``gap`` dropped lines form one run; a run is kept when its
+    token mass is at least ``min_mass_frac`` of the largest run's. Teasers, captions and comment
+    snippets that the line model keeps far from the article body go; the article, usually one
+    contiguous run, stays. ``min_mass_frac=0`` keeps everything (no filtering).
+    """
+    keep = np.asarray(keep, dtype=bool)
+    if min_mass_frac <= 0 or not keep.any():
+        return keep
+    run_id = np.full(len(keep), -1)
+    current, last_kept = -1, -(10**9)
+    for i in np.flatnonzero(keep):
+        if i - last_kept - 1 > gap:
+            current += 1
+        run_id[i] = current
+        last_kept = i
+    mass = np.bincount(run_id[keep], weights=n_tok[keep], minlength=current + 1)
+    good = mass >= min_mass_frac * mass.max()
+    return keep & (run_id >= 0) & good[np.maximum(run_id, 0)]

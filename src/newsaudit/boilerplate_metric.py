@@ -26,8 +26,10 @@ def shingles(text: str | None, n: int = 4) -> Counter:
     return Counter(tuple(toks[i : i + n]) for i in range(max(1, len(toks) - n + 1)) if toks[i : i + n])
 
 
-def doc_tp_fp_fn(gold: str | None, pred: str | None, n: int = 4) -> tuple[float, float, float]:
-    g, p = shingles(gold, n), shingles(pred, n)
+def doc_tp_fp_fn(gold: str | Counter | None, pred: str | None, n: int = 4) -> tuple[float, float, float]:
+    """Normalised (tp, fp, fn) of one document; ``gold`` may be its precomputed shingle Counter."""
+    g = gold if isinstance(gold, Counter) else shingles(gold, n)
+    p = shingles(pred, n)
     tp = float(sum((g & p).values()))
     fp = float(sum((p - g).values()))
     fn = float(sum((g - p).values()))
@@ -57,23 +59,21 @@ def prf_from_counts(counts: Sequence[tuple[float, float, float]]) -> dict[str, f
 
 
 def shingle_scores(
-    golds: Sequence[str], preds: Sequence[str | None], n_bootstrap: int = 1000, seed: int = 0, ngram: int = 4
+    golds: Sequence[str] | Sequence[Counter],
+    preds: Sequence[str | None],
+    n_bootstrap: int = 1000,
+    seed: int = 0,
+    ngram: int = 4,
 ) -> dict[str, float]:
     """Benchmark metric with bootstrap standard deviations (``<key>_std``) over documents."""
     counts = [doc_tp_fp_fn(g, p, ngram) for g, p in zip(golds, preds, strict=True)]
     out = prf_from_counts(counts)
-    out["accuracy"] = (
-        float(
-            np.mean(
-                [
-                    _TOKEN_RE.findall(g or "") == _TOKEN_RE.findall(p or "")
-                    for g, p in zip(golds, preds, strict=True)
-                ]
-            )
-        )
-        if golds
-        else 0.0
-    )
+    if golds and isinstance(golds[0], str):
+        same = [
+            _TOKEN_RE.findall(g or "") == _TOKEN_RE.findall(p or "")
+            for g, p in zip(golds, preds, strict=True)
+        ]
+        out["accuracy"] = float(np.mean(same))
     if n_bootstrap > 0 and counts:
         rng = np.random.default_rng(seed)
         boot: dict[str, list[float]] = {"f1": [], "precision": [], "recall": []}
