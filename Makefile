@@ -18,7 +18,7 @@ $(INSTALLED): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m ipykernel install --sys-prefix --name newsaudit --display-name "Python (newsaudit)" >/dev/null
 	touch $@
 
-.PHONY: help install repro test test-fast lint lab clean-venv
+.PHONY: help install repro test test-fast lint lab notebooks plots clean-venv
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
 
@@ -27,14 +27,25 @@ install: $(INSTALLED) ## Create .venv (if missing) and install the project with 
 repro: $(INSTALLED) ## Run the whole DVC pipeline (fetch, ingest, ...) on the default data
 	$(BIN)/dvc repro
 
-test: repro ## Reproduce the pipeline, then run the whole test suite (what CI runs)
-	$(BIN)/pytest
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg
+NOTEBOOKS := $(wildcard notebooks/*.ipynb)
+
+test: repro ## Reproduce the pipeline, then run the whole test suite and re-check the notebooks (nbval; CI runs this)
+	$(BIN)/pytest tests notebooks $(NBVAL)
 
 test-fast: $(INSTALLED) ## Run the tests that need no pipeline outputs and are not marked slow
 	$(BIN)/pytest -m "not slow and not pipeline"
 
 lint: $(INSTALLED) ## ruff over the package and the tests
 	$(BIN)/ruff check src tests
+
+notebooks: repro ## Re-execute the notebooks in place (after results legitimately change) and export them to reports/
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.kernel_name=newsaudit $(NOTEBOOKS)
+	$(BIN)/jupyter nbconvert --to html --no-input --template-file src/newsaudit/templates/nbconvert_offline.html.j2 \
+	    --output-dir reports $(NOTEBOOKS)
+
+plots: repro ## Render the DVC plots to dvc_plots/index.html (offline template)
+	$(BIN)/dvc plots show
 
 lab: $(INSTALLED) ## Open JupyterLab with the project's kernel ("Python (newsaudit)")
 	$(BIN)/jupyter lab notebooks/
