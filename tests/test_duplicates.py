@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from newsaudit.duplicates import DuplicatesParams, annotate_duplicates, duplicate_stats, write_json
+from newsaudit.duplicates import DuplicatesParams, annotate_duplicates, duplicate_stats
 from newsaudit.duplicates_minhash import near_duplicate_clusters, s_curve, s_curve_midpoint
 from newsaudit.errors import NewsauditError
+from newsaudit.io import write_json
 
 _VOCAB = (
     "police army rebels village district minister election court market bridge river school "
@@ -117,7 +118,7 @@ def test_metrics_json_is_byte_identical(tmp_path):
     for seed in (0, 1):
         pages = _pages().sample(frac=1, random_state=seed).reset_index(drop=True)
         path = tmp_path / f"m{seed}.json"
-        write_json(path, duplicate_stats(annotate_duplicates(pages, params), params))
+        write_json(duplicate_stats(annotate_duplicates(pages, params), params), path)
         docs.append(path.read_bytes())
     assert docs[0] == docs[1]
     stats = json.loads(docs[0])

@@ -15,8 +15,9 @@ from newsaudit.classifier_benchmark import (
     task_score,
     tune_thresholds,
 )
-from newsaudit.classifier_common import best_f1_threshold, example_based_f1, write_json
+from newsaudit.classifier_common import best_f1_threshold, example_based_f1
 from newsaudit.evaluate import EvaluateParams, error_sample, evaluate
+from newsaudit.io import write_json
 from newsaudit.train import binary_metrics, train_model
 
 

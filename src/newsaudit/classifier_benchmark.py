@@ -34,8 +34,9 @@ from sklearn.metrics import f1_score
 from sklearn.model_selection import KFold, StratifiedKFold
 
 from newsaudit import conflibert
-from newsaudit.classifier_common import build_features, example_based_f1, write_json
+from newsaudit.classifier_common import build_features, example_based_f1
 from newsaudit.config import Section, load_params, section
+from newsaudit.io import write_json
 from newsaudit.labels import duplicate_groups, read_pairs
 
 log = logging.getLogger(__name__)

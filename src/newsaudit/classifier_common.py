@@ -7,8 +7,6 @@ Kept free of I/O side effects except the explicit save/load/write helpers so the
 
 from __future__ import annotations
 
-import json
-import math
 import re
 import unicodedata
 from pathlib import Path
@@ -178,23 +176,3 @@ def best_f1_threshold(y_true: np.ndarray, prob: np.ndarray) -> tuple[float, floa
 # --- deterministic JSON ----------------------------------------------------------------------
 
 
-def _clean(value: Any, digits: int) -> Any:
-    """Round floats and unwrap numpy scalars so equal results give byte-identical JSON."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, np.ndarray):
-        value = value.tolist()
-    if isinstance(value, float):
-        return None if math.isnan(value) else round(value, digits)
-    if isinstance(value, dict):
-        return {str(k): _clean(v, digits) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v, digits) for v in value]
-    return value
-
-
-def write_json(data: Any, path: str | Path, digits: int = FLOAT_DIGITS) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(_clean(data, digits), indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False)
-    path.write_text(text + "\n", encoding="utf-8")

@@ -29,7 +29,6 @@ it); the ``duplicates`` command runs the same steps over Parquet in row batches
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
@@ -52,6 +51,7 @@ from newsaudit.duplicates_minhash import (
     s_curve_midpoint,
 )
 from newsaudit.errors import NewsauditError
+from newsaudit.io import write_json
 
 log = logging.getLogger(__name__)
 
@@ -339,11 +339,6 @@ def duplicate_stats(out: pd.DataFrame, params: DuplicatesParams, top_sources: in
     return stats
 
 
-def write_json(path: Path, doc: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
-
-
 def write_plots(out: pd.DataFrame, params: DuplicatesParams, plots: Path) -> None:
     """Cluster-size histogram and the LSH S-curve, as CSV (DVC plots) and PNG."""
     import matplotlib
@@ -396,7 +391,7 @@ def run_stage(args: argparse.Namespace) -> None:
 
     out = dedup_parquet(src, Path(args.output), params)
     stats = duplicate_stats(out, params)
-    write_json(Path(args.metrics), stats)
+    write_json(stats, Path(args.metrics))
     write_plots(out, params, Path(args.plots))
     log.info(
         "duplicates: %d pages, %d exact and %d near duplicates, %d pages with repeated paragraphs",
@@ -415,7 +410,7 @@ def run_leakage_cmd(args: argparse.Namespace) -> None:
     dst = Path(args.pairs)
     dst.parent.mkdir(parents=True, exist_ok=True)
     pairs.to_parquet(dst, index=False)
-    write_json(Path(args.metrics), report)
+    write_json(report, Path(args.metrics))
     for d, r in report["datasets"].items():
         log.info("leakage %s: train texts reappearing in dev/test %s", d, r["train_texts_in_dev_or_test"])
 
@@ -427,12 +422,12 @@ def run_bench_cmd(args: argparse.Namespace) -> None:
     dup = section(raw, "duplicates", DuplicatesParams)
     bench = section(raw, "duplicates_bench", SyndicationParams)
     report, curve, timing = run_benchmark(bench, dup, timing=args.timing is not None)
-    write_json(Path(args.metrics), report)
+    write_json(report, Path(args.metrics))
     plot = Path(args.curve)
     plot.parent.mkdir(parents=True, exist_ok=True)
     curve.to_csv(plot, index=False)
     if timing is not None:
-        write_json(Path(args.timing), timing)
+        write_json(timing, Path(args.timing))
     test = report["test"]["methods"]
     print(f"{'method':<12} {'ARI':>7} {'pair P':>7} {'pair R':>7}")
     for name, s in test.items():

@@ -23,8 +23,9 @@ from sklearn.calibration import calibration_curve
 from sklearn.metrics import precision_recall_curve, roc_curve
 
 from newsaudit import classifier_benchmark
-from newsaudit.classifier_common import best_f1_threshold, load_model, write_json
+from newsaudit.classifier_common import best_f1_threshold, load_model
 from newsaudit.config import Section, load_params, section
+from newsaudit.io import write_json
 from newsaudit.train import TrainParams, binary_metrics, make_pipeline, read_labels, top_weighted_terms
 
 log = logging.getLogger(__name__)

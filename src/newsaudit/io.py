@@ -7,13 +7,17 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 FLOAT_DIGITS = 6
 
 
 def _clean(value: Any, digits: int) -> Any:
-    """Round floats and turn numpy scalars into plain Python so the JSON is stable across runs."""
-    if hasattr(value, "item") and not isinstance(value, (list, dict, str)):
+    """Round floats and unwrap numpy scalars and arrays so equal results give byte-identical JSON."""
+    if isinstance(value, np.generic):
         value = value.item()
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
     if isinstance(value, float):
         return None if math.isnan(value) else round(value, digits)
     if isinstance(value, dict):
@@ -23,8 +27,9 @@ def _clean(value: Any, digits: int) -> Any:
     return value
 
 
-def write_json(data: Any, path: Path, digits: int = FLOAT_DIGITS) -> None:
+def write_json(data: Any, path: str | Path, digits: int = FLOAT_DIGITS) -> None:
     """Write ``data`` as sorted, indented JSON with rounded floats (byte-identical for equal data)."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(_clean(data, digits), indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False)
     path.write_text(text + "\n", encoding="utf-8")

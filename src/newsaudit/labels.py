@@ -29,9 +29,9 @@ from typing import Literal
 import pandas as pd
 
 from newsaudit import conflibert
-from newsaudit.classifier_common import write_json
 from newsaudit.config import Section, load_params, section
 from newsaudit.errors import NewsauditError
+from newsaudit.io import write_json
 
 log = logging.getLogger(__name__)
 

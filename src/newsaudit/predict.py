@@ -27,9 +27,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from newsaudit.classifier_common import load_model, write_json
+from newsaudit.classifier_common import load_model
 from newsaudit.config import Section, load_params, section
 from newsaudit.errors import NewsauditError
+from newsaudit.io import write_json
 
 log = logging.getLogger(__name__)
 

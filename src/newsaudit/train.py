@@ -31,10 +31,10 @@ from newsaudit.classifier_common import (
     build_pipeline,
     plain_vocabularies,
     save_model,
-    write_json,
 )
 from newsaudit.config import Section, load_params, section
 from newsaudit.errors import NewsauditError
+from newsaudit.io import write_json
 from newsaudit.labels import LabelsParams
 
 log = logging.getLogger(__name__)
