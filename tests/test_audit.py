@@ -70,7 +70,8 @@ def test_audit_runs_the_per_page_steps_and_says_what_it_skipped(tmp_path):
         "Local officials appealed for calm and said schools in the district would stay closed.",
         "No group has claimed responsibility for the attack, the third one this month.",
     ]
-    article = "\n\n".join(paragraphs)
+    # Long enough that, even with the fallback line rule (no trained model here), it is an article.
+    article = "\n\n".join(f"{p} Officials gave no further details on Tuesday evening." for p in paragraphs)
     error = "403\nSorry!!\nError! We're sorry, but the page you were looking for doesn't exist.\n"
     (corpus / "001_a.txt").write_text(error + article)
     (corpus / "002_b.txt").write_text(article)  # the same story without the error block: a duplicate

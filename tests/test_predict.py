@@ -42,9 +42,9 @@ def test_annotate_scores_only_eligible_pages_and_gives_reasons(bundle):
     assert out["classified"].tolist() == [True, True, False, False, False, False, False, False]
     assert out["unclassified_reason"].tolist()[2:] == [
         "rejected", "language_not_supported", "near_duplicate", "language_unknown", "too_short", "error_page"]
-    assert out["is_conflict_event"].tolist()[:2] == [True, False]
+    assert out["conflict_label"].tolist()[:2] == [True, False]
     # Unscored pages are null, never silently negative.
-    assert out["is_conflict_event"].iloc[2:].isna().all()
+    assert out["conflict_label"].iloc[2:].isna().all()
     assert out["conflict_prob"].iloc[2:].isna().all()
     assert out["cluster_size"].tolist()[:2] == [2, 1]
     assert "killed" in out["conflict_terms"].iloc[0] or "attacked" in out["conflict_terms"].iloc[0]

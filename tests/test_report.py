@@ -151,7 +151,7 @@ def make_project(root: Path) -> Path:
     processed.mkdir(parents=True)
     # d3 (an error page) is not scored: null probability and flag.
     dedup.assign(
-        conflict_prob=[0.9, 0.8, None, 0.4], is_conflict_event=[True, True, None, False],
+        conflict_prob=[0.9, 0.8, None, 0.4], conflict_label=[True, True, None, False],
         classified=[True, True, False, True],
     ).to_parquet(processed / "pages.parquet", index=False)
     return root

@@ -311,7 +311,7 @@ def run(args: argparse.Namespace) -> None:
 def register_cli(subparsers) -> None:
     p = subparsers.add_parser("conflibert-benchmark", help="TF-IDF baselines, ConfliBERT tasks")
     p.add_argument("--pairs", default=None, help="leakage pairs (default: params conflibert_benchmark)")
-    p.add_argument("--metrics", default="reports/metrics/conflibert_comparison.json")
+    p.add_argument("--metrics", default="reports/metrics/confliBERT_comparison.json")
     p.add_argument("--plot", default="reports/plots/conflibert/comparison.csv")
     p.add_argument("--timings", default="reports/timings/conflibert_benchmark.json")
     p.set_defaults(func=run)

@@ -3,7 +3,7 @@
 Stage mode (``newsaudit predict``, no INPUT): reads the cleaned, deduplicated pages table
 (``data/interim/pages_dedup.parquet``), scores the pages that can be scored (accepted, not an error
 page, the representative of its near-duplicate cluster, long enough, in a language the model knows)
-and writes ``data/processed/pages.parquet`` with ``conflict_prob``, ``is_conflict_event``,
+and writes ``data/processed/pages.parquet`` with ``conflict_prob``, ``conflict_label``,
 ``classified``, ``unclassified_reason``, ``conflict_terms`` and ``cluster_size``, plus corpus
 statistics by source and language in ``reports/metrics/predictions.json``. Pages that are not
 scored get nulls and a reason: a French page is never silently counted as "not a conflict event".
@@ -39,12 +39,28 @@ class PredictParams(Section):
     model: str = "models/conflict_clf.skops"
     pages: str = "data/interim/pages_dedup.parquet"
     out: str = "data/processed/pages.parquet"
+    predictions: str = "data/processed/predictions.parquet"
     stats: str = "reports/metrics/predictions.json"
     text_column: str = "clean_text"
     languages: list[str] = ["en"]  # the model is English-only
     min_chars: int = 200  # below this a page is a stub, not an article
     top_terms: int = 5
     batch_size: int = 2000  # pages vectorised at once (bounds memory)
+
+
+# The predictions table: one row per page, what the classify stage decided and why.
+PREDICTION_COLUMNS = [
+    "doc_id",
+    "source",
+    "language",
+    "near_dup_cluster",
+    "cluster_size",
+    "classified",
+    "unclassified_reason",
+    "conflict_prob",
+    "conflict_label",
+    "conflict_terms",
+]
 
 
 # --- pure core --------------------------------------------------------------------------------
@@ -98,7 +114,7 @@ def annotate_predictions(pages: pd.DataFrame, model: dict[str, Any], params: Pre
     """Return ``pages`` with prediction columns added (input untouched, row order kept).
 
     ``model`` is the bundle from ``classifier_common.load_model``. Rows that are not scored have
-    null ``conflict_prob`` / ``is_conflict_event`` / ``conflict_terms`` and an ``unclassified_reason``.
+    null ``conflict_prob`` / ``conflict_label`` / ``conflict_terms`` and an ``unclassified_reason``.
     """
     out = pages.copy()
     reason = unclassified_reason(out, params)
@@ -107,8 +123,8 @@ def annotate_predictions(pages: pd.DataFrame, model: dict[str, Any], params: Pre
     terms: list[Any] = [None] * len(out)
     texts = out[params.text_column].iloc[todo].tolist() if len(todo) else []
     for start in range(0, len(todo), params.batch_size):
-        idx = todo[start:start + params.batch_size]
-        batch = texts[start:start + params.batch_size]
+        idx = todo[start : start + params.batch_size]
+        batch = texts[start : start + params.batch_size]
         prob[idx] = model["model"].predict_proba(batch)[:, 1]
         for i, t in zip(idx, contributing_terms(model, batch, params.top_terms), strict=True):
             terms[i] = t
@@ -116,7 +132,7 @@ def annotate_predictions(pages: pd.DataFrame, model: dict[str, Any], params: Pre
     out["conflict_prob"] = pd.array(np.where(classified, prob, np.nan), dtype="Float64")
     flag = pd.array(prob >= float(model["threshold"]), dtype="boolean")
     flag[~classified] = pd.NA
-    out["is_conflict_event"] = flag
+    out["conflict_label"] = flag
     out["classified"] = classified
     out["unclassified_reason"] = pd.array(reason.tolist(), dtype="string")
     out["conflict_terms"] = pd.array(terms, dtype="string")
@@ -131,18 +147,20 @@ def corpus_stats(annotated: pd.DataFrame) -> dict[str, Any]:
 
     def summary(part: pd.DataFrame) -> dict[str, Any]:
         done = part[part["classified"]]
-        events = int(done["is_conflict_event"].fillna(False).sum())
+        events = int(done["conflict_label"].fillna(False).sum())
         res = {
             "pages": len(part),
             "classified": len(done),
             "conflict_events": events,
             "share_conflict": events / len(done) if len(done) else None,
-            "unclassified": {str(k): int(v) for k, v in
-                             part["unclassified_reason"].dropna().value_counts().sort_index().items()},
+            "unclassified": {
+                str(k): int(v)
+                for k, v in part["unclassified_reason"].dropna().value_counts().sort_index().items()
+            },
         }
         if "cluster_size" in done:
             weight = done["cluster_size"].astype(float)
-            flagged = done["is_conflict_event"].fillna(False).astype(bool)
+            flagged = done["conflict_label"].fillna(False).astype(bool)
             res["share_conflict_cluster_weighted"] = (
                 float(weight[flagged].sum() / weight.sum()) if weight.sum() else None
             )
@@ -196,19 +214,22 @@ def read_input(path: Path) -> pd.DataFrame:
     return frame
 
 
-def predict_texts(frame: pd.DataFrame, bundle: dict[str, Any], params: PredictParams,
-                  language_of) -> pd.DataFrame:
+def predict_texts(
+    frame: pd.DataFrame, bundle: dict[str, Any], params: PredictParams, language_of
+) -> pd.DataFrame:
     """id, conflict_prob, conflict_label, language, unclassified_reason for every input text."""
     frame = frame.assign(language=[language_of(t) for t in frame["text"].fillna("")])
     ad_hoc = params.model_copy(update={"text_column": "text", "min_chars": 1})
     done = annotate_predictions(frame, bundle, ad_hoc)
-    return pd.DataFrame({
-        "id": done["id"],
-        "conflict_prob": done["conflict_prob"],
-        "conflict_label": done["is_conflict_event"].astype("Int8"),
-        "language": done["language"],
-        "unclassified_reason": done["unclassified_reason"],
-    })
+    return pd.DataFrame(
+        {
+            "id": done["id"],
+            "conflict_prob": done["conflict_prob"],
+            "conflict_label": done["conflict_label"].astype("Int8"),
+            "language": done["language"],
+            "unclassified_reason": done["unclassified_reason"],
+        }
+    )
 
 
 def write_output(frame: pd.DataFrame, path: Path) -> None:
@@ -242,8 +263,12 @@ def run(args: argparse.Namespace) -> None:
             raise NewsauditError("predict INPUT needs --out OUTPUT (.jsonl or .csv)")
         result = predict_texts(read_input(Path(args.input)), bundle, params, _language_identifier(raw))
         write_output(result, Path(args.out))
-        log.info("predict: %d texts, %d flagged -> %s", len(result),
-                 int(result["conflict_label"].fillna(0).sum()), args.out)
+        log.info(
+            "predict: %d texts, %d flagged -> %s",
+            len(result),
+            int(result["conflict_label"].fillna(0).sum()),
+            args.out,
+        )
         return
     pages_path = Path(args.pages or params.pages)
     if not pages_path.is_file():
@@ -255,16 +280,25 @@ def run(args: argparse.Namespace) -> None:
     out = Path(args.out or params.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     annotated.to_parquet(out, index=False)
+    predictions = Path(params.predictions)
+    predictions.parent.mkdir(parents=True, exist_ok=True)
+    annotated[[c for c in PREDICTION_COLUMNS if c in annotated.columns]].to_parquet(predictions, index=False)
     stats = corpus_stats(annotated)
     write_json(stats, args.stats or params.stats)
     o = stats["overall"]
-    log.info("predict: %d pages, %d classified, %d conflict events -> %s",
-             o["pages"], o["classified"], o["conflict_events"], out)
+    log.info(
+        "predict: %d pages, %d classified, %d conflict events -> %s",
+        o["pages"],
+        o["classified"],
+        o["conflict_events"],
+        out,
+    )
 
 
 def register_cli(subparsers) -> None:
     p = subparsers.add_parser(
-        "predict", aliases=["classify"],
+        "predict",
+        aliases=["classify"],
         help="flag conflict-event pages in the corpus (no INPUT) or in INPUT texts (--out required)",
     )
     p.add_argument("input", nargs="?", default=None, help=".txt, folder, .jsonl/.csv/.parquet with 'text'")

@@ -75,7 +75,7 @@ def build_parts(data: ReportData) -> list:
             parts.append(sec.error_pages(data))
         if data.dedup is not None and data.dedup.has("near_dup_cluster"):
             parts.append(sec.duplicates(data))
-        if data.predicted is not None and data.predicted.has("is_conflict_event"):
+        if data.predicted is not None and data.predicted.has("conflict_label"):
             parts.append(sec.predictions(data))
     parts = [p for p in parts if p is not None]
     glance = sec.at_a_glance(parts)

@@ -542,21 +542,21 @@ def predictions(data: ReportData) -> Part:
     title = "Conflict-event predictions by source"
     pred = data.predicted
     metrics = data.metrics.get("predictions")
-    have_pages = pred is not None and pred.has("is_conflict_event")
+    have_pages = pred is not None and pred.has("conflict_label")
     if metrics is None and not have_pages:
         return Part("predictions", title, missing(data, "predictions", "predicted"))
     html, found, facts = "", {}, []
     if metrics is not None:
         html += json_tables(metrics)
     if have_pages:
-        frame = pred.read(["doc_id", "source", "conflict_prob", "is_conflict_event", "classified"])
+        frame = pred.read(["doc_id", "source", "conflict_prob", "conflict_label", "classified"])
         # Pages the model did not score (other language, stub, duplicate...) have a null flag:
         # shares are of the scored pages, never of all pages.
         scored = (frame["classified"].fillna(False).astype(bool) if "classified" in frame
-                  else frame["is_conflict_event"].notna())
+                  else frame["conflict_label"].notna())
         frame = frame.assign(
             source=frame["source"].fillna("(none)").astype(str) if "source" in frame else "(none)",
-            event=frame["is_conflict_event"].fillna(False).astype(bool),
+            event=frame["conflict_label"].fillna(False).astype(bool),
             scored=scored,
         )
         agg = {"pages": ("doc_id", "size"), "scored": ("scored", "sum"), "conflict_events": ("event", "sum")}
