@@ -71,7 +71,7 @@ class LineModelParams(Section):
     max_leaf_nodes: int = 31
     min_samples_leaf: int = 40
     l2_regularization: float = 1.0
-    threshold_grid: list[float] = [round(0.25 + 0.05 * i, 2) for i in range(11)]
+    threshold_grid: list[float] = [round(0.2 + 0.025 * i, 3) for i in range(25)]
     # Contiguity decoder (see boilerplate_lines.contiguous_filter), chosen by CV like the threshold.
     run_gap_grid: list[int] = [2, 4, 8]
     run_frac_grid: list[float] = [0.0, 0.05, 0.1, 0.2, 0.35]

@@ -63,6 +63,8 @@ _URLISH = re.compile(r"https?://|www\.|\.com\b|@\w")
 
 NEIGHBOUR_OFFSETS = (-3, -2, -1, 1, 2, 3)
 WINDOWS = (2, 5, 10)
+MARKER_GROUPS = ("comment", "related", "copyright", "share")
+MARKER_MAX_TOKENS = 6
 DENSE_LINE_TOKENS = 10  # a line must carry more tokens than this to count towards the densest run
 
 
@@ -216,6 +218,14 @@ def line_features(page: PageLines) -> tuple[np.ndarray, list[str]]:
     for half in WINDOWS:
         feats[f"prose_win{half}"] = window_mean(prose, half)
         feats[f"log_tokens_win{half}"] = window_mean(feats["log_tokens"], half)
+    # Section markers: a short "Comments" / "Related stories" / copyright / share line starts a
+    # region that is not article (visitor comments read like prose, so the line alone cannot tell).
+    for group in MARKER_GROUPS:
+        marker = (feats[f"kw_{group}"] > 0) & (n_tok <= MARKER_MAX_TOKENS)
+        last = np.maximum.accumulate(np.where(marker, idx, -1.0)) if n else idx
+        feats[f"since_{group}_marker"] = np.where(last >= 0, np.log1p(idx - last), np.nan)
+        nxt = np.minimum.accumulate(np.where(marker, idx, np.inf)[::-1])[::-1] if n else idx
+        feats[f"until_{group}_marker"] = np.where(np.isfinite(nxt), np.log1p(nxt - idx), np.nan)
     # Densest run: tokens beyond DENSE_LINE_TOKENS count for it, shorter lines against it.
     lo, hi = _max_subarray(np.minimum(n_tok, 80.0) - DENSE_LINE_TOKENS)
     dist = _distance_to_run(n, lo, hi)
