@@ -363,3 +363,37 @@ def test_contiguous_filter_drops_far_small_runs_only():
         9,
         15,
     ]
+
+
+EXTERNAL = ROOT / "data" / "external"
+
+
+@pytest.mark.slow
+@pytest.mark.mirror
+def test_small_line_model_trains_round_trips_and_beats_the_length_rule(tmp_path):
+    from newsaudit.boilerplate_linemodel import (
+        LineModelParams,
+        load_gold_pages,
+        load_line_model,
+        save_line_model,
+        train_line_model,
+    )
+
+    if not (EXTERNAL / "dragnet-data" / "Corrected").is_dir():
+        pytest.skip(f"unpacked dragnet data not found under {EXTERNAL} (run `newsaudit fetch`)")
+    pages = [p for p in load_gold_pages(EXTERNAL, ["dragnet"]) if p.doc_id.startswith("dragnet/1")][:120]
+    params = LineModelParams(
+        sources=["dragnet"],
+        max_iter=40,
+        cv_folds=2,
+        threshold_grid=[0.3, 0.5, 0.7],
+        run_gap_grid=[4],
+        run_frac_grid=[0.0, 0.1],
+    )
+    model, report, _ = train_line_model(pages, params)
+    cv_f1 = report["cv_shingle_scores"]["dragnet"]["stage2+run"]["f1"]
+    assert cv_f1 > 0.75
+    save_line_model(model, tmp_path / "m.skops")
+    again = load_line_model(tmp_path / "m.skops")
+    page = split_lines(MENAFN_PAGE)
+    assert (again.predict_proba_lines(page) == model.predict_proba_lines(page)).all()
