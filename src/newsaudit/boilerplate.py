@@ -18,7 +18,6 @@ Rejected rows of the pages table pass through untouched (``clean_text`` null).
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from newsaudit.boilerplate_linemodel import LineModel, load_line_model
 from newsaudit.boilerplate_lines import KEYWORD_GROUPS, PageLines, normalize_line, split_lines
 from newsaudit.config import Section, load_params, section
 from newsaudit.errors import NewsauditError
+from newsaudit.io import write_json
 
 log = logging.getLogger(__name__)
 
@@ -397,11 +397,6 @@ def write_plots(pages: pd.DataFrame, stats: dict, plots_dir: Path) -> None:
         fig.tight_layout()
         fig.savefig(plots_dir / "removed_by_source.png", dpi=100, metadata={"Software": None})
         plt.close(fig)
-
-
-def write_json(obj: dict, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 # --------------------------------------------------------------------------------------------

@@ -193,7 +193,7 @@ def run_benchmark(external: Path, model_path: Path, oof_path: Path, out_path: Pa
             te, "trafilatura-eval segments (corpus-level counts)", ["f1", "precision", "recall", "accuracy"]
         )
     result = {"scrapinghub": sh, "trafilatura_eval": te, "n_bootstrap": bench.n_bootstrap, "seed": bench.seed}
-    from newsaudit.boilerplate import write_json
+    from newsaudit.io import write_json
 
     write_json(result, out_path)
     return result

@@ -406,6 +406,22 @@ def corpus_summary(pages: pd.DataFrame) -> dict[str, Any]:
     }
 
 
+def verified_clusters(minhashes: list, lsh: Any, threshold: float) -> np.ndarray:
+    """Cluster labels from an LSH index's candidates whose estimated Jaccard reaches ``threshold``.
+
+    Shared by the datasketch and rensa comparisons (both expose ``query`` and ``jaccard``).
+    """
+    from newsaudit.duplicates_minhash import connected_labels
+
+    pairs = [
+        (i, j)
+        for i, m in enumerate(minhashes)
+        for j in lsh.query(m)
+        if j > i and m.jaccard(minhashes[j]) >= threshold
+    ]
+    return connected_labels(len(minhashes), np.asarray(pairs, dtype=np.int64).reshape(-1, 2))
+
+
 def time_implementations(
     texts: list[str], gold: Sequence[Any], dup_params: Any, repeat: int = 3
 ) -> dict[str, Any]:
@@ -415,7 +431,7 @@ def time_implementations(
     """
     from datasketch import MinHash, MinHashLSH
 
-    from newsaudit.duplicates_minhash import connected_labels, drop_frequent_lines
+    from newsaudit.duplicates_minhash import drop_frequent_lines
 
     p = dup_params
     fast_words = re.compile(r"[\W_]+")
@@ -434,13 +450,7 @@ def time_implementations(
             m.update_batch([s.encode() for s in shingles(t)])
             lsh.insert(i, m)
             ms.append(m)
-        pairs = [
-            (i, j)
-            for i, m in enumerate(ms)
-            for j in lsh.query(m)
-            if j > i and m.jaccard(ms[j]) >= p.threshold
-        ]
-        return connected_labels(len(texts), np.asarray(pairs, dtype=np.int64).reshape(-1, 2))
+        return verified_clusters(ms, lsh, p.threshold)
 
     def run_rensa() -> np.ndarray:
         import rensa
@@ -453,13 +463,7 @@ def time_implementations(
             m.update(shingles(t))
             lsh.insert(i, m)
             ms.append(m)
-        pairs = [
-            (i, j)
-            for i, m in enumerate(ms)
-            for j in lsh.query(m)
-            if j > i and m.jaccard(ms[j]) >= p.threshold
-        ]
-        return connected_labels(len(texts), np.asarray(pairs, dtype=np.int64).reshape(-1, 2))
+        return verified_clusters(ms, lsh, p.threshold)
 
     def run_ours() -> np.ndarray:
         res = near_duplicate_clusters(texts, [f"{i:07d}" for i in range(len(texts))], **p.lsh_kwargs())
