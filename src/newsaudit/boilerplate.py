@@ -25,11 +25,19 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
+import pyarrow as pa
+import pyarrow.compute as pc
+import xxhash
 
-from newsaudit.boilerplate_errors import is_furniture, scan_errors
+from newsaudit.boilerplate_errors import error_kinds_batch, fillers_batch, furniture_batch, scan_errors_flags
 from newsaudit.boilerplate_linemodel import LineModel, load_line_model
-from newsaudit.boilerplate_lines import KEYWORD_GROUPS, PageLines, normalize_line, split_lines
+from newsaudit.boilerplate_lines import (
+    KEYWORD_GROUPS,
+    PageLines,
+    normalize_line,
+    normalize_lines,
+    split_lines,
+)
 from newsaudit.config import Section, load_params, section
 from newsaudit.errors import NewsauditError
 from newsaudit.io import write_json
@@ -78,152 +86,293 @@ class BoilerplateBenchParams(Section):
 
 
 # --------------------------------------------------------------------------------------------
-# Site templates
+# Site templates: line counts per source, aggregated over the corpus (batch by batch, or as a
+# distributed aggregation), then a small index of template line hashes per scope.
+
+COUNT_COLUMNS = ["source", "line_hash", "pages", "long_plain"]
+
+
+def _line_hashes(norms: list[str]) -> np.ndarray:
+    """64-bit hashes as int64: pandas groups uint64 keys beside another key through float64 (lossy)."""
+    hashes = np.fromiter((xxhash.xxh3_64_intdigest(n.encode("utf-8")) for n in norms), np.uint64, len(norms))
+    return hashes.view(np.int64)
+
+
+def _furniture_words(norms: pa.Array) -> np.ndarray:
+    """Whether each normalised line contains a furniture keyword (copyright, cookie, account, advert)."""
+    pattern = "|".join(f"(?:{KEYWORD_GROUPS[g]})" for g in _TEMPLATE_KEYWORDS)
+    return pc.match_substring_regex(norms, pattern).to_numpy(zero_copy_only=False)
+
+
+def template_line_counts(
+    sources: list[str | None], pages: list[PageLines], params: BoilerplateParams
+) -> pd.DataFrame:
+    """For one batch of accepted pages: on how many pages each (source, normalised line) occurs.
+
+    Lines are keyed by a 64-bit hash of their normalised form, so the corpus-wide table holds
+    numbers, not text. ``long_plain``: the line is longer than ``template_max_words`` and has no
+    furniture keyword (a function of the line, so any page's copy gives the same value).
+    """
+    sizes = [len(p.texts) for p in pages]
+    norms = normalize_lines([t for p in pages for t in p.texts])
+    if not norms:
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(COUNT_COLUMNS, COUNT_DTYPES, strict=True)})
+    arr = pa.array(norms, type=pa.large_string())
+    n_words = pc.list_value_length(pc.utf8_split_whitespace(arr)).to_numpy(zero_copy_only=False)
+    frame = pd.DataFrame(
+        {
+            "page": np.repeat(np.arange(len(pages)), sizes),
+            "source": np.repeat(np.array([s or "" for s in sources], dtype=object), sizes),
+            "line_hash": _line_hashes(norms),
+            "long_plain": (n_words > params.template_max_words) & ~_furniture_words(arr),
+        }
+    ).drop_duplicates(["page", "line_hash"])
+    return merge_template_counts([frame.assign(pages=1)])
+
+
+COUNT_DTYPES = ["object", "int64", "int64", "bool"]
+
+
+def merge_template_counts(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Sum partial counts (of batches, or of partitions on a cluster) into one table."""
+    frame = pd.concat([p[COUNT_COLUMNS] for p in parts], ignore_index=True)
+    out = frame.groupby(["source", "line_hash"], sort=True).agg(
+        pages=("pages", "sum"), long_plain=("long_plain", "first")
+    )
+    return out.reset_index()[COUNT_COLUMNS]
 
 
 @dataclass(frozen=True)
 class TemplateIndex:
-    """Template lines per scope ('source:<name>' or '*'), with their page counts."""
+    """Template line hashes per scope ('source:<name>' or '*'), with their page counts."""
 
-    scope_of_doc: dict[str, str]
-    lines: dict[str, dict[str, int]]  # scope -> normalised line -> n pages
+    scope_of_source: dict[str, str]  # '' = pages without a source
+    lines: dict[str, dict[int, int]]  # scope -> line hash -> n pages
 
-    def is_template(self, doc_id: str, norm: str) -> bool:
-        return norm in self.lines.get(self.scope_of_doc.get(doc_id, "*"), {})
+    def scope(self, source: str | None) -> str:
+        return self.scope_of_source.get(source or "", "*")
 
-
-def _looks_like_furniture(text: str) -> bool:
-    import re
-
-    low = text.lower()
-    return any(re.search(KEYWORD_GROUPS[g], low) for g in _TEMPLATE_KEYWORDS)
+    def flags(self, source: str | None, line_hashes: np.ndarray) -> np.ndarray:
+        kept = self.lines.get(self.scope(source), {})
+        return np.fromiter((int(h) in kept for h in line_hashes), bool, len(line_hashes))
 
 
 def build_template_index(
-    docs: list[tuple[str, str | None, PageLines]], params: BoilerplateParams
+    counts: pd.DataFrame, source_pages: dict[str, int], params: BoilerplateParams
 ) -> TemplateIndex:
-    """Find template lines from (doc_id, source, lines) of all accepted pages."""
-    per_source = Counter(src for _, src, _ in docs if src)
-    scope_of_doc = {
-        doc_id: f"source:{src}" if src and per_source[src] >= params.template_source_min_pages else "*"
-        for doc_id, src, _ in docs
+    """Template lines from the corpus-wide counts (:func:`merge_template_counts`) and the number of
+    accepted pages per source ('' = no source)."""
+    scope_of_source = {
+        src: f"source:{src}" if src and n >= params.template_source_min_pages else "*"
+        for src, n in source_pages.items()
     }
-    scope_pages: Counter = Counter(scope_of_doc.values())
-    df: dict[str, Counter] = defaultdict(Counter)
-    example: dict[str, str] = {}
-    for doc_id, _, page in docs:
-        scope = scope_of_doc[doc_id]
-        norms = {normalize_line(t): t for t in page.texts}
-        df[scope].update(norms.keys())
-        for norm, text in norms.items():
-            example.setdefault(norm, text)
-    lines: dict[str, dict[str, int]] = {}
-    for scope in sorted(df):
-        min_pages = max(params.template_min_pages, params.template_min_page_frac * scope_pages[scope])
-        kept = {}
-        for norm, n in df[scope].items():
-            if n < min_pages:
-                continue
-            long_line = len(norm.split()) > params.template_max_words
-            # Within one site a repeated long line is the site's own (a disclaimer): syndication
-            # of one article to the same site twice is a duplicate, handled elsewhere. Across the
-            # corpus a long repeated line may be a syndicated article paragraph: keep it unless it
-            # reads like furniture.
-            if scope == "*" and long_line and not _looks_like_furniture(example[norm]):
-                continue
-            kept[norm] = n
-        lines[scope] = kept
-    return TemplateIndex(scope_of_doc, lines)
-
-
-# --------------------------------------------------------------------------------------------
-# One page
-
-
-@dataclass
-class PageResult:
-    clean_text: str
-    status: str  # ok | error_page | empty_input | all_boilerplate
-    is_error_page: bool
-    error_kind: str | None
-    error_prefix_chars: int
-    error_prefix_kind: str | None
-    total_chars: int
-    boilerplate_chars: int
-    n_lines: int
-    n_kept: int
-    removed: list[tuple[int, str, str]]  # (line_no, text, reason)
-
-
-def _line_model_keep(page: PageLines, line_model: LineModel | None, params: BoilerplateParams) -> np.ndarray:
-    if line_model is None:
-        return np.array([len(t.split()) >= params.fallback_min_words for t in page.texts], dtype=bool)
-    return line_model.keep_lines(page)
-
-
-def clean_page(
-    doc_id: str,
-    text: str | None,
-    templates: TemplateIndex,
-    params: BoilerplateParams,
-    line_model: LineModel | None,
-) -> PageResult:
-    page = split_lines(text)
-    n = len(page.texts)
-    total_chars = sum(len(t) for t in page.texts)
-    if n == 0:
-        return PageResult("", "empty_input", True, "empty_shell", 0, None, 0, 0, 0, 0, [])
-    reasons: list[str | None] = [None] * n
-    scan = scan_errors(page.texts, params.error_scan_lines, params.error_line_max_words)
-    for i in range(scan.prefix_end):
-        reasons[i] = "error_page"
-    for i, t in enumerate(page.texts):
-        if reasons[i] is None and templates.is_template(doc_id, normalize_line(t)):
-            reasons[i] = "site_template"
-    for i, t in enumerate(page.texts):
-        if reasons[i] is None and is_furniture(t, params.pattern_max_words):
-            reasons[i] = "pattern"
-    keep = _line_model_keep(page, line_model, params)
-    for i in range(n):
-        if reasons[i] is None and not keep[i]:
-            reasons[i] = "line_model"
-    content_words = sum(len(page.texts[i].split()) for i in range(n) if reasons[i] is None)
-    total_words = sum(len(t.split()) for t in page.texts)
-    status, is_error, kind = "ok", False, None
-    if scan.first_kind and content_words < params.error_page_max_content_words:
-        status, is_error, kind = "error_page", True, scan.first_kind
-    elif content_words == 0 and total_words < params.empty_shell_max_words:
-        status, is_error, kind = "error_page", True, "empty_shell"
-    elif content_words == 0:
-        status = "all_boilerplate"
-    if is_error:
-        # The whole page is an error: every line goes, its reason says so (the flag, not an empty
-        # string, is what downstream stages must look at).
-        reasons = ["error_page"] * n
-    prefix_chars = sum(len(page.texts[i]) for i in range(scan.prefix_end)) if not is_error else 0
-    removed = [(page.line_no[i], page.texts[i], r) for i, r in enumerate(reasons) if r is not None]
-    kept = [page.texts[i] for i in range(n) if reasons[i] is None]
-    return PageResult(
-        clean_text="\n".join(kept),
-        status=status,
-        is_error_page=is_error,
-        error_kind=kind,
-        error_prefix_chars=prefix_chars,
-        error_prefix_kind=scan.prefix_kind if prefix_chars else None,
-        total_chars=total_chars,
-        boilerplate_chars=sum(len(t) for _, t, _ in removed),
-        n_lines=n,
-        n_kept=len(kept),
-        removed=removed,
+    scope_pages: Counter = Counter()
+    for src, n in source_pages.items():
+        scope_pages[scope_of_source[src]] += n
+    scoped = counts.assign(scope=counts["source"].map(scope_of_source).fillna("*"))
+    scoped = scoped.groupby(["scope", "line_hash"], sort=True).agg(
+        pages=("pages", "sum"), long_plain=("long_plain", "first")
     )
+    lines: dict[str, dict[int, int]] = {}
+    for scope, grp in scoped.groupby(level="scope", sort=True):
+        min_pages = max(params.template_min_pages, params.template_min_page_frac * scope_pages[scope])
+        keep = grp["pages"] >= min_pages
+        # Within one site a repeated long line is the site's own (a disclaimer): syndication of one
+        # article to the same site twice is a duplicate, handled elsewhere. Across the corpus a long
+        # repeated line may be a syndicated article paragraph: keep it unless it reads like furniture.
+        if scope == "*":
+            keep &= ~grp["long_plain"].astype(bool)
+        kept = grp[keep]
+        lines[str(scope)] = dict(
+            zip(
+                kept.index.get_level_values("line_hash").tolist(),
+                kept["pages"].tolist(),
+                strict=True,
+            )
+        )
+    return TemplateIndex(scope_of_source, lines)
+
+
+def source_page_counts(sources: pd.Series) -> dict[str, int]:
+    """Accepted pages per source ('' = no source)."""
+    return dict(sorted(Counter(s if isinstance(s, str) else "" for s in sources).items()))
 
 
 # --------------------------------------------------------------------------------------------
-# The pages table
+# A batch of pages
+
+
+OUT_DTYPES = {
+    "clean_text": "string",
+    "clean_status": "string",
+    "is_error_page": "boolean",
+    "error_kind": "string",
+    "error_prefix_chars": "Int64",
+    "error_prefix_kind": "string",
+    "boilerplate_chars": "Int64",
+    "boilerplate_frac": "Float64",
+    "n_lines": "Int64",
+    "n_lines_kept": "Int64",
+    "clean_n_chars": "Int64",
+}
+REMOVED_COLUMNS = ["doc_id", "line_no", "text", "reason"]
 
 
 def _accepted(pages: pd.DataFrame) -> pd.Series:
     return (pages["status"] == "accepted") & pages["raw_text"].notna()
+
+
+def _sources(pages: pd.DataFrame) -> pd.Series:
+    """Each page's source as a str, or None (object dtype: pandas' str dtype would turn None into NaN)."""
+    values = pages["source"].tolist() if "source" in pages.columns else [None] * len(pages)
+    return pd.Series(
+        [v if isinstance(v, str) and v else None for v in values], index=pages.index, dtype=object
+    )
+
+
+def _keep_by_model(
+    pages: list[PageLines], line_model: LineModel | None, params: BoilerplateParams
+) -> np.ndarray:
+    if line_model is None:
+        return np.array(
+            [len(t.split()) >= params.fallback_min_words for p in pages for t in p.texts], dtype=bool
+        )
+    kept = line_model.keep_lines_batch(pages)
+    return np.concatenate(kept) if kept else np.zeros(0, dtype=bool)
+
+
+def clean_pages(
+    doc_ids: list[str],
+    sources: list[str | None],
+    texts: list[str | None],
+    templates: TemplateIndex,
+    params: BoilerplateParams,
+    line_model: LineModel | None,
+) -> tuple[dict[str, list], pd.DataFrame]:
+    """Clean a batch of pages: the per-page output columns and the removed lines.
+
+    Each page's result depends on that page and the template index only, so batches (or
+    partitions on a cluster) of any size give the same rows.
+    """
+    pages = [split_lines(t) for t in texts]
+    sizes = np.array([len(p.texts) for p in pages], dtype=np.int64)
+    lines = [t for p in pages for t in p.texts]
+    n_all = len(lines)
+    lower = pc.utf8_lower(pa.array(lines, type=pa.large_string()))
+    n_words = pc.list_value_length(pc.utf8_split_whitespace(lower)).to_numpy(zero_copy_only=False)
+    n_words = n_words.astype(np.int64) if n_all else np.zeros(0, dtype=np.int64)
+    kinds = error_kinds_batch(lower, n_words, params.error_line_max_words)
+    fillers = fillers_batch(lower)
+    furniture = furniture_batch(lower, n_words, params.pattern_max_words)
+    hashes = _line_hashes(normalize_lines(lines)) if n_all else np.zeros(0, dtype=np.int64)
+    keep_model = _keep_by_model(pages, line_model, params)
+    chars = np.fromiter((len(t) for t in lines), np.int64, n_all)
+    # reasons, in order of precedence: error_page > site_template > pattern > line_model
+    reason = np.full(n_all, None, dtype=object)
+    cols: dict[str, list] = defaultdict(list)
+    removed_parts = []
+    starts = np.cumsum(sizes) - sizes
+    for k, (doc_id, source, page) in enumerate(zip(doc_ids, sources, pages, strict=True)):
+        lo, n = int(starts[k]), int(sizes[k])
+        hi = lo + n
+        if n == 0:
+            row = ("", "empty_input", True, "empty_shell", 0, None, 0, 0.0, 0, 0, 0)
+            for name, value in zip(OUT_DTYPES, row, strict=True):
+                cols[name].append(value)
+            continue
+        scan = scan_errors_flags(list(kinds[lo:hi]), fillers[lo:hi], params.error_scan_lines)
+        r = reason[lo:hi]
+        r[templates.flags(source, hashes[lo:hi])] = "site_template"
+        r[(r == None) & furniture[lo:hi]] = "pattern"  # noqa: E711 (elementwise on an object array)
+        r[(r == None) & ~keep_model[lo:hi]] = "line_model"  # noqa: E711
+        r[: scan.prefix_end] = "error_page"
+        kept = r == None  # noqa: E711
+        content_words = int(n_words[lo:hi][kept].sum())
+        total_words = int(n_words[lo:hi].sum())
+        status, is_error, kind = "ok", False, None
+        if scan.first_kind and content_words < params.error_page_max_content_words:
+            status, is_error, kind = "error_page", True, scan.first_kind
+        elif content_words == 0 and total_words < params.empty_shell_max_words:
+            status, is_error, kind = "error_page", True, "empty_shell"
+        elif content_words == 0:
+            status = "all_boilerplate"
+        if is_error:
+            # The whole page is an error: every line goes, its reason says so (the flag, not an
+            # empty string, is what downstream stages must look at).
+            r[:] = "error_page"
+            kept[:] = False
+        page_chars = chars[lo:hi]
+        total_chars = int(page_chars.sum())
+        removed_chars = int(page_chars[~kept].sum())
+        prefix_chars = int(page_chars[: scan.prefix_end].sum()) if not is_error else 0
+        clean = "\n".join(t for t, keep in zip(page.texts, kept, strict=True) if keep)
+        row = (
+            clean,
+            status,
+            is_error,
+            kind,
+            prefix_chars,
+            scan.prefix_kind if prefix_chars else None,
+            removed_chars,
+            round(removed_chars / total_chars, 6) if total_chars else 0.0,
+            n,
+            int(kept.sum()),
+            len(clean),
+        )
+        for name, value in zip(OUT_DTYPES, row, strict=True):
+            cols[name].append(value)
+        if (~kept).any():
+            gone = np.flatnonzero(~kept)
+            removed_parts.append(
+                pd.DataFrame(
+                    {
+                        "doc_id": doc_id,
+                        "line_no": np.asarray(page.line_no, dtype=np.int64)[gone],
+                        "text": [page.texts[i] for i in gone],
+                        "reason": r[gone],
+                    }
+                )
+            )
+    removed = (
+        pd.concat(removed_parts, ignore_index=True)
+        if removed_parts
+        else pd.DataFrame({"doc_id": [], "line_no": pd.Series(dtype="int64"), "text": [], "reason": []})
+    )
+    removed["reason"] = pd.Categorical(removed["reason"], categories=list(REASONS))
+    return cols, removed
+
+
+def annotate_batch(
+    pages: pd.DataFrame, templates: TemplateIndex, params: BoilerplateParams, line_model: LineModel | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The boilerplate columns added to one batch of the pages table, and its removed lines."""
+    missing = {"doc_id", "raw_text", "status"} - set(pages.columns)
+    if missing:
+        raise NewsauditError(f"pages table: missing column(s) {sorted(missing)}")
+    out = pages.copy()
+    acc = _accepted(out)
+    cols, removed = clean_pages(
+        out.loc[acc, "doc_id"].astype(str).tolist(),
+        _sources(out)[acc].tolist(),
+        out.loc[acc, "raw_text"].tolist(),
+        templates,
+        params,
+        line_model,
+    )
+    for name, dtype in OUT_DTYPES.items():
+        col = pd.Series(pd.NA, index=out.index, dtype=dtype)
+        if acc.any():
+            col.loc[acc] = pd.Series(cols[name], index=out.index[acc]).astype(dtype)
+        out[name] = col
+    return out, removed
+
+
+def corpus_templates(pages: pd.DataFrame, params: BoilerplateParams) -> TemplateIndex:
+    """The template index of an in-memory pages table."""
+    acc = pages[_accepted(pages)] if {"status", "raw_text"} <= set(pages.columns) else pages.iloc[:0]
+    sources = _sources(acc)
+    counts = template_line_counts(sources.tolist(), [split_lines(t) for t in acc["raw_text"]], params)
+    return build_template_index(counts, source_page_counts(sources), params)
 
 
 def annotate_boilerplate(
@@ -234,63 +383,15 @@ def annotate_boilerplate(
     Pure: the input frame is not modified. Rejected rows keep all their values and get null
     clean_text / flags. ``line_model=None`` uses the fallback rule (lines of
     ``fallback_min_words`` words or more), for tests and for running without a trained model.
+    The streaming stage (:mod:`newsaudit.boilerplate_stream`) gives the same rows batch by batch.
     """
     missing = {"doc_id", "raw_text", "status"} - set(pages.columns)
     if missing:
         raise NewsauditError(f"pages table: missing column(s) {sorted(missing)}")
-    out = pages.copy()
-    acc = _accepted(out)
-    sources = out["source"] if "source" in out.columns else pd.Series([None] * len(out), index=out.index)
-    docs = [
-        (str(d), s if isinstance(s, str) and s else None, split_lines(t))
-        for d, s, t in zip(out.loc[acc, "doc_id"], sources[acc], out.loc[acc, "raw_text"], strict=True)
-    ]
-    templates = build_template_index(docs, params)
+    templates = corpus_templates(pages, params)
     log.info("site templates: %s", {k: len(v) for k, v in templates.lines.items() if v})
-    cols: dict[str, list] = defaultdict(list)
-    removed_rows: list[tuple[str, int, str, str]] = []
-    for doc_id, text in tqdm(
-        zip(out.loc[acc, "doc_id"].astype(str), out.loc[acc, "raw_text"], strict=True),
-        total=int(acc.sum()),
-        desc="boilerplate",
-        unit="page",
-    ):
-        r = clean_page(doc_id, text, templates, params, line_model)
-        cols["clean_text"].append(r.clean_text)
-        cols["clean_status"].append(r.status)
-        cols["is_error_page"].append(r.is_error_page)
-        cols["error_kind"].append(r.error_kind)
-        cols["error_prefix_chars"].append(r.error_prefix_chars)
-        cols["error_prefix_kind"].append(r.error_prefix_kind)
-        cols["boilerplate_chars"].append(r.boilerplate_chars)
-        cols["boilerplate_frac"].append(
-            round(r.boilerplate_chars / r.total_chars, 6) if r.total_chars else 0.0
-        )
-        cols["n_lines"].append(r.n_lines)
-        cols["n_lines_kept"].append(r.n_kept)
-        cols["clean_n_chars"].append(len(r.clean_text))
-        removed_rows.extend((doc_id, no, t, reason) for no, t, reason in r.removed)
-    dtypes = {
-        "clean_text": "string",
-        "clean_status": "string",
-        "is_error_page": "boolean",
-        "error_kind": "string",
-        "error_prefix_chars": "Int64",
-        "error_prefix_kind": "string",
-        "boilerplate_chars": "Int64",
-        "boilerplate_frac": "Float64",
-        "n_lines": "Int64",
-        "n_lines_kept": "Int64",
-        "clean_n_chars": "Int64",
-    }
-    for name, dtype in dtypes.items():
-        col = pd.Series(pd.NA, index=out.index, dtype=dtype)
-        if acc.any():
-            col.loc[acc] = pd.Series(cols[name], index=out.index[acc]).astype(dtype)
-        out[name] = col
-    removed = pd.DataFrame(removed_rows, columns=["doc_id", "line_no", "text", "reason"])
+    out, removed = annotate_batch(pages, templates, params, line_model)
     removed = removed.sort_values(["doc_id", "line_no"], kind="stable").reset_index(drop=True)
-    removed["reason"] = pd.Categorical(removed["reason"], categories=list(REASONS))
     return out, removed
 
 

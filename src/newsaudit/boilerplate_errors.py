@@ -11,6 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
 # Kind -> regexes on the lower-cased line. Order matters: the first kind found names the page.
 ERROR_PATTERNS: dict[str, list[str]] = {
     "403": [r"^\W*(error\W*)?403\b", r"\b403\W+forbidden\b", r"\berror 403\b", r"^forbidden\W*$"],
@@ -145,12 +149,65 @@ def scan_errors(lines: list[str], scan_lines: int, max_words: int) -> ErrorScan:
     for i, line in enumerate(lines):
         if len(line.split()) <= max_words:
             kinds[i] = error_kind(line)
+    fillers = np.array([is_error_filler(line) for line in lines[:scan_lines]], dtype=bool)
+    return scan_errors_flags(kinds, fillers, scan_lines)
+
+
+# --------------------------------------------------------------------------------------------
+# The same tests over a whole batch of lines (RE2 through pyarrow)
+
+
+def re2_pattern(pattern: str) -> str:
+    """A Python ``re`` pattern of this module for RE2, whose ``\\w \\W \\d \\s`` are ASCII-only.
+
+    ``\\b`` stays ASCII in RE2 (it has no Unicode word boundary); the patterns here put it next to
+    ASCII letters, where both engines agree.
+    """
+    return (
+        pattern.replace(r"\W", r"[^\p{L}\p{N}_]")
+        .replace(r"\w", r"[\p{L}\p{N}_]")
+        .replace(r"\d", r"\p{Nd}")
+        .replace(r"\s", r"[\s\p{Z}]")
+    )
+
+
+def _any_of(patterns: list[str]) -> str:
+    return "|".join(f"(?:{re2_pattern(p)})" for p in patterns)
+
+
+_ERROR_RE2 = {kind: _any_of(rxs) for kind, rxs in ERROR_PATTERNS.items()}
+_FILLER_RE2 = re2_pattern(_ERROR_FILLER.pattern)
+_FURNITURE_RE2 = _any_of(FURNITURE_PATTERNS)
+
+
+def _matches(lower: pa.Array, pattern: str) -> np.ndarray:
+    return pc.match_substring_regex(lower, pattern).to_numpy(zero_copy_only=False)
+
+
+def error_kinds_batch(lower: pa.Array, n_words: np.ndarray, max_words: int) -> np.ndarray:
+    """:func:`error_kind` of each lower-cased, stripped line (None for lines over ``max_words``)."""
+    kinds = np.full(len(lower), None, dtype=object)
+    short = n_words <= max_words
+    for kind, pattern in reversed(_ERROR_RE2.items()):  # the first kind in dict order wins
+        kinds[short & _matches(lower, pattern)] = kind
+    return kinds
+
+
+def fillers_batch(lower: pa.Array) -> np.ndarray:
+    return _matches(lower, _FILLER_RE2)
+
+
+def furniture_batch(lower: pa.Array, n_words: np.ndarray, max_words: int) -> np.ndarray:
+    """:func:`is_furniture` of each lower-cased, stripped line."""
+    return (n_words <= max_words) & _matches(lower, _FURNITURE_RE2)
+
+
+def scan_errors_flags(kinds: list[str | None], fillers: np.ndarray, scan_lines: int) -> ErrorScan:
+    """:func:`scan_errors` from precomputed per-line kinds and filler flags (one page)."""
     first = next((k for k in kinds if k), None)
-    end = 0
-    prefix_kind = None
-    i = 0
-    while i < min(scan_lines, len(lines)):
-        if kinds[i] or is_error_filler(lines[i]):
+    end, prefix_kind, i = 0, None, 0
+    while i < min(scan_lines, len(kinds)):
+        if kinds[i] or fillers[i]:
             if kinds[i] and prefix_kind is None:
                 prefix_kind = kinds[i]
             i += 1
@@ -160,4 +217,4 @@ def scan_errors(lines: list[str], scan_lines: int, max_words: int) -> ErrorScan:
         break
     if prefix_kind is None:
         end = 0
-    return ErrorScan(kinds, end, prefix_kind, first)
+    return ErrorScan(list(kinds), end, prefix_kind, first)

@@ -34,8 +34,10 @@ from tqdm import tqdm
 from newsaudit.boilerplate_lines import (
     PageLines,
     context_features,
+    context_features_batch,
     contiguous_filter,
     line_features,
+    line_features_and_tokens,
     split_lines,
     tokens,
 )
@@ -375,19 +377,32 @@ class LineModel:
     run_gap: int = 0
     run_min_mass_frac: float = 0.0
 
-    def predict_proba_lines(self, page: PageLines) -> np.ndarray:
-        if not page.texts:
-            return np.zeros(0)
-        X, _ = line_features(page)
+    def predict_proba_batch(self, pages: list[PageLines]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Probabilities of all lines of ``pages`` (in order), with each line's tokens and each
+        page's line count. One model call per stage for the whole batch: per-page calls spent
+        most of their time in scikit-learn's per-call overhead."""
+        sizes = np.array([len(p.texts) for p in pages], dtype=np.int64)
+        if not sizes.sum():
+            return np.zeros(0), np.zeros(0), sizes
+        X, _, n_tok = line_features_and_tokens(pages)
         p1 = self.stage1.predict_proba(X)[:, 1]
-        n_tok = np.array([len(tokens(t)) for t in page.texts], dtype=float)
-        C, _ = context_features(p1, n_tok)
-        return self.stage2.predict_proba(np.hstack([X, C]))[:, 1]
+        C, _ = context_features_batch(p1, n_tok, sizes)
+        return self.stage2.predict_proba(np.hstack([X, C]))[:, 1], n_tok, sizes
+
+    def keep_lines_batch(self, pages: list[PageLines]) -> list[np.ndarray]:
+        prob, n_tok, sizes = self.predict_proba_batch(pages)
+        out, pos = [], 0
+        for n in sizes:
+            keep = prob[pos : pos + n] >= self.threshold
+            out.append(contiguous_filter(keep, n_tok[pos : pos + n], self.run_gap, self.run_min_mass_frac))
+            pos += n
+        return out
+
+    def predict_proba_lines(self, page: PageLines) -> np.ndarray:
+        return self.predict_proba_batch([page])[0]
 
     def keep_lines(self, page: PageLines) -> np.ndarray:
-        keep = self.predict_proba_lines(page) >= self.threshold
-        n_tok = np.array([len(tokens(t)) for t in page.texts], dtype=float)
-        return contiguous_filter(keep, n_tok, self.run_gap, self.run_min_mass_frac)
+        return self.keep_lines_batch([page])[0]
 
 
 def cross_validate(

@@ -12,8 +12,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 TOKEN_RE = re.compile(r"\w+", re.UNICODE)
 _NORM_DIGITS = re.compile(r"\d+")
@@ -32,6 +36,7 @@ _STOP_WORDS_TEXT = (
     "de que por con para una es del se al lo como más i w na z że do się nie jest to od za po jak "
 )
 STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
+_STOP_WORDS_ARRAY = pa.array(sorted(STOP_WORDS), type=pa.large_string())
 
 # Keyword groups: each is one feature (does the line contain a word of the group). Lower-case
 # regexes matched on the lower-cased line.
@@ -54,12 +59,12 @@ KEYWORD_GROUPS: dict[str, str] = {
     "byline": r"^(by|von|par|por)\s|\b(author|staff writer|correspondent|reporter|editor)\b",
     "contact": r"\b(contact|about us|careers|advertise|help|faq|feedback|follow us)\b",
 }
-_KEYWORD_RES = {name: re.compile(rx) for name, rx in KEYWORD_GROUPS.items()}
 
-_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
-_SENTENCE_INNER = re.compile(r"[.!?][\"'”’]?\s+[A-ZÄÖÜ\"“]")
-_BULLET = re.compile(r"^\s*([-–•*·|»›>]|\d+[.)])\s")
-_URLISH = re.compile(r"https?://|www\.|\.com\b|@\w")
+# RE2 patterns (matched through pyarrow over a whole batch of lines)
+_SENTENCE_END = r"[.!?…][\"'”’)\]]*$"
+_SENTENCE_INNER = r"[.!?][\"'”’]?\s+[A-ZÄÖÜ\"“]"
+_BULLET = r"^\s*([-–•*·|»›>]|\d+[.)])\s"
+_URLISH = r"https?://|www\.|\.com\b|@\w"
 
 NEIGHBOUR_OFFSETS = (-3, -2, -1, 1, 2, 3)
 WINDOWS = (2, 5, 10)
@@ -96,7 +101,20 @@ def split_lines(text: str | None) -> PageLines:
 
 def normalize_line(line: str) -> str:
     """Case-, digit- and whitespace-folded form used to count repeats and site templates."""
-    return _NORM_SPACE.sub(" ", _NORM_DIGITS.sub("0", line.lower())).strip()
+    return normalize_lines([line])[0]
+
+
+# Python's ``\\d`` and ``\\s`` on str, spelled for RE2 (whose own classes are ASCII)
+_RE2_DIGITS = r"\p{Nd}+"
+_RE2_SPACE = r"[\s\p{Z}\x{85}\x{1c}-\x{1f}]+"
+
+
+def normalize_lines(lines: list[str] | pa.Array) -> list[str]:
+    """:func:`normalize_line` of many lines in one pyarrow pass (lower-case, digits to 0, spaces folded)."""
+    arr = lines if isinstance(lines, pa.Array) else pa.array(lines, type=pa.large_string())
+    arr = pc.replace_substring_regex(pc.utf8_lower(arr), _RE2_DIGITS, "0")
+    arr = pc.utf8_trim_whitespace(pc.replace_substring_regex(arr, _RE2_SPACE, " "))
+    return arr.to_pylist()
 
 
 def tokens(text: str) -> list[str]:
@@ -117,155 +135,297 @@ def _max_subarray(values: np.ndarray) -> tuple[int, int]:
     return best_lo, best_hi
 
 
-def _distance_to_run(n: int, lo: int, hi: int) -> np.ndarray:
-    idx = np.arange(n)
-    if lo < 0:
-        return np.full(n, float(n))
-    return np.where(idx < lo, lo - idx, np.where(idx > hi, idx - hi, 0)).astype(float)
+# Character classes by code point, with Python's own str predicates (so the counts are exactly
+# what ``sum(c.isupper() for c in t)`` would give) but looked up in numpy over a whole batch.
+_UPPER, _ALPHA, _DIGIT, _ALNUM, _SPACE = 1, 2, 4, 8, 16  # bit order matters: see _class_counts
 
 
-def _shift(values: np.ndarray, offset: int) -> np.ndarray:
-    """values[i + offset], NaN outside the page (the gradient-boosted model handles NaN natively)."""
-    out = np.full(values.shape, np.nan)
-    n = len(values)
-    if offset > 0:
-        out[: n - offset] = values[offset:] if offset < n else out[:0]
-    elif offset < 0:
-        out[-offset:] = values[: n + offset] if -offset < n else out[:0]
-    else:
-        out[:] = values
-    return out
+@lru_cache(maxsize=1)
+def _bmp_classes() -> np.ndarray:
+    return np.array([_char_class(chr(c)) for c in range(0x10000)], dtype=np.uint8)
 
 
-def window_mean(values: np.ndarray, half: int) -> np.ndarray:
-    """Mean over lines i-half..i+half, clipped at the page edges."""
-    n = len(values)
-    if n == 0:
-        return values.astype(float)
-    csum = np.concatenate([[0.0], np.cumsum(values, dtype=float)])
-    idx = np.arange(n)
-    lo = np.clip(idx - half, 0, n)
-    hi = np.clip(idx + half + 1, 0, n)
-    return (csum[hi] - csum[lo]) / (hi - lo)
+def _char_class(c: str) -> int:
+    return (
+        _UPPER * c.isupper()
+        | _ALPHA * c.isalpha()
+        | _DIGIT * c.isdigit()
+        | _ALNUM * c.isalnum()
+        | _SPACE * c.isspace()
+    )
+
+
+def _class_counts(texts: list[str]) -> dict[str, np.ndarray]:
+    """Per line: characters that are upper / alpha / digit / alnum / space, word-character chars,
+    ``\\w+`` tokens and tokens starting with an upper-case letter (Python's definitions, exactly)."""
+    lengths = np.array([len(t) for t in texts], dtype=np.int64)
+    names = ("space", "alnum", "digit", "alpha", "upper", "word", "token", "cap_token")
+    if not texts or not lengths.any():
+        return {k: np.zeros(len(texts), dtype=np.int64) for k in names}
+    cps = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32)
+    classes = np.zeros(len(cps), dtype=np.uint8)
+    bmp = cps < 0x10000
+    classes[bmp] = _bmp_classes()[cps[bmp]]
+    if not bmp.all():  # emoji and other astral characters: rare, classified one by one
+        astral = np.flatnonzero(~bmp)
+        classes[astral] = [_char_class(chr(int(c))) for c in cps[astral]]
+    starts = np.cumsum(lengths) - lengths
+    # \w is alnum or underscore; a token starts at a word character not preceded by one in its line
+    word = ((classes & _ALNUM) > 0) | (cps == 0x5F)
+    first = np.zeros(len(cps), dtype=bool)
+    first[starts[lengths > 0]] = True
+    token_start = word & (first | ~np.concatenate([[False], word[:-1]]))
+    columns = [(classes & flag) > 0 for flag in (_SPACE, _ALNUM, _DIGIT, _ALPHA, _UPPER)]
+    columns += [word, token_start, token_start & ((classes & _UPPER) > 0)]
+    sums = np.zeros((len(texts), len(names)), dtype=np.int64)
+    filled = lengths > 0  # reduceat needs strictly increasing starts: empty lines count zero
+    for col, values in enumerate(columns):
+        sums[filled, col] = np.add.reduceat(values.view(np.uint8), starts[filled], dtype=np.int64)
+    return {k: sums[:, col] for col, k in enumerate(names)}
+
+
+def _stop_word_counts(lower: pa.Array) -> np.ndarray:
+    """Tokens of each (lower-cased) line that are function words."""
+    parts = pc.split_pattern_regex(lower, r"[^\p{L}\p{N}_]+")
+    flat = pc.is_in(pc.list_flatten(parts), value_set=_STOP_WORDS_ARRAY).to_numpy(zero_copy_only=False)
+    offsets = parts.offsets.to_numpy()
+    csum = np.concatenate([[0], np.cumsum(flat, dtype=np.int64)])
+    return csum[offsets[1:]] - csum[offsets[:-1]]
+
+
+def _regex_flags(lines: pa.Array, pattern: str) -> np.ndarray:
+    """Whether each line matches ``pattern`` (RE2 through pyarrow: one C++ pass over the batch).
+
+    RE2 differs from Python's ``re`` in one way that matters here: ``\\b`` and ``\\w`` are ASCII.
+    Training and inference both go through this function, so the model sees the same features.
+    """
+    return pc.match_substring_regex(lines, pattern).to_numpy(zero_copy_only=False).astype(float)
 
 
 def _own_features(texts: list[str]) -> dict[str, np.ndarray]:
-    n = len(texts)
+    """Features of each line on its own, computed for all lines of a batch at once."""
     f: dict[str, np.ndarray] = {}
     n_chars = np.array([len(t) for t in texts], dtype=float)
-    toks = [tokens(t) for t in texts]
-    n_tok = np.array([len(t) for t in toks], dtype=float)
-    lower = [t.lower() for t in texts]
+    cls = _class_counts(texts)
+    n_tok = cls["token"].astype(float)
+    per_tok = np.maximum(n_tok, 1.0)
+    upper, alpha, digit = cls["upper"], cls["alpha"], cls["digit"]
+    punct = n_chars - cls["alnum"] - cls["space"]
+    raw = pa.array(texts, type=pa.large_string())
+    lower = pc.utf8_lower(raw)
     f["log_chars"] = np.log1p(n_chars)
     f["log_tokens"] = np.log1p(n_tok)
-    f["mean_token_len"] = np.array([np.mean([len(w) for w in tt]) if tt else 0.0 for tt in toks])
-    f["stop_ratio"] = np.array(
-        [sum(w.lower() in STOP_WORDS for w in tt) / len(tt) if tt else 0.0 for tt in toks]
-    )
-    f["cap_word_ratio"] = np.array([sum(w[:1].isupper() for w in tt) / len(tt) if tt else 0.0 for tt in toks])
-    f["upper_char_ratio"] = np.array(
-        [sum(c.isupper() for c in t) / max(1, sum(c.isalpha() for c in t)) for t in texts]
-    )
-    f["digit_ratio"] = np.array([sum(c.isdigit() for c in t) / max(1, len(t)) for t in texts])
-    f["punct_ratio"] = np.array(
-        [sum((not c.isalnum()) and (not c.isspace()) for c in t) / max(1, len(t)) for t in texts]
-    )
-    f["alpha_ratio"] = np.array([sum(c.isalpha() for c in t) / max(1, len(t)) for t in texts])
-    f["ends_sentence"] = np.array([bool(_SENTENCE_END.search(t)) for t in texts], dtype=float)
-    f["ends_colon"] = np.array([t.endswith(":") for t in texts], dtype=float)
-    f["n_sentences"] = np.array([len(_SENTENCE_INNER.findall(t)) for t in texts], dtype=float)
-    f["has_comma"] = np.array([t.count(",") for t in texts], dtype=float)
-    f["bullet"] = np.array([bool(_BULLET.match(t)) for t in texts], dtype=float)
-    f["pipes"] = np.array([t.count("|") + t.count("»") + t.count("›") for t in texts], dtype=float)
-    f["urlish"] = np.array([bool(_URLISH.search(t)) for t in lower], dtype=float)
+    f["mean_token_len"] = np.where(n_tok > 0, cls["word"] / per_tok, 0.0)
+    f["stop_ratio"] = np.where(n_tok > 0, _stop_word_counts(lower) / per_tok, 0.0)
+    f["cap_word_ratio"] = np.where(n_tok > 0, cls["cap_token"] / per_tok, 0.0)
+    f["upper_char_ratio"] = upper / np.maximum(1, alpha)
+    f["digit_ratio"] = digit / np.maximum(1.0, n_chars)
+    f["punct_ratio"] = punct / np.maximum(1.0, n_chars)
+    f["alpha_ratio"] = alpha / np.maximum(1.0, n_chars)
+    f["ends_sentence"] = _regex_flags(raw, _SENTENCE_END)
+    f["ends_colon"] = pc.ends_with(raw, ":").to_numpy(zero_copy_only=False).astype(float)
+    f["n_sentences"] = pc.count_substring_regex(raw, _SENTENCE_INNER).to_numpy().astype(float)
+    f["has_comma"] = pc.count_substring(raw, ",").to_numpy().astype(float)
+    f["bullet"] = _regex_flags(raw, _BULLET)
+    f["pipes"] = sum(pc.count_substring(raw, c).to_numpy() for c in "|»›").astype(float)
+    f["urlish"] = _regex_flags(lower, _URLISH)
     f["quote_start"] = np.array([t[:1] in "\"“‘'«„" for t in texts], dtype=float)
-    for name, rx in _KEYWORD_RES.items():
-        f[f"kw_{name}"] = np.array([bool(rx.search(t)) for t in lower], dtype=float)
-    norms = [normalize_line(t) for t in texts]
-    counts: dict[str, int] = {}
-    for s in norms:
-        counts[s] = counts.get(s, 0) + 1
-    f["repeats_in_page"] = np.array([counts[s] - 1 for s in norms], dtype=float)
+    for name, rx in KEYWORD_GROUPS.items():
+        f[f"kw_{name}"] = _regex_flags(lower, rx)
     f["_n_tokens"] = n_tok  # raw count, used below and by the caller for weights
-    del n
     return f
 
 
-def line_features(page: PageLines) -> tuple[np.ndarray, list[str]]:
-    """Feature matrix (lines x features) and the feature names, for one page."""
-    texts = page.texts
-    n = len(texts)
+def _repeats_in_page(texts: list[str], page: np.ndarray) -> np.ndarray:
+    """How many other lines of the same page have the same normalised form."""
+    if not texts:
+        return np.zeros(0)
+    keys = pd.DataFrame({"page": page, "norm": normalize_lines(texts)})
+    return (keys.groupby(["page", "norm"], sort=False)["norm"].transform("size") - 1).to_numpy(float)
+
+
+@dataclass(frozen=True)
+class Segments:
+    """Where each line's page starts and ends in a batch of concatenated pages (end exclusive)."""
+
+    start: np.ndarray
+    end: np.ndarray
+    page: np.ndarray  # page index of each line
+
+    @classmethod
+    def of(cls, sizes: list[int] | np.ndarray) -> Segments:
+        sizes = np.asarray(sizes, dtype=np.int64)
+        ends = np.cumsum(sizes)
+        page = np.repeat(np.arange(len(sizes)), sizes)
+        return cls((ends - sizes)[page], ends[page], page)
+
+    @property
+    def idx(self) -> np.ndarray:
+        return np.arange(len(self.page), dtype=np.int64)
+
+
+def seg_shift(values: np.ndarray, offset: int, seg: Segments) -> np.ndarray:
+    """values[i + offset] within the line's page, NaN outside it (the model handles NaN natively)."""
+    j = seg.idx + offset
+    ok = (j >= seg.start) & (j < seg.end)
+    out = np.full(len(values), np.nan)
+    out[ok] = values[j[ok]]
+    return out
+
+
+_FIXED = float(2**30)
+
+
+def seg_window_mean(values: np.ndarray, half: int, seg: Segments) -> np.ndarray:
+    """Mean over lines i-half..i+half of the line's page, clipped at the page edges.
+
+    Sums run in 2^-30 fixed point (int64), so a line's value does not depend on which other pages
+    share its batch: the same page gives the same features alone, in a batch or on a cluster.
+    """
+    if len(values) == 0:
+        return np.zeros(0)
+    fixed = np.rint(np.asarray(values, dtype=float) * _FIXED).astype(np.int64)
+    csum = np.concatenate([[0], np.cumsum(fixed)])
+    idx = seg.idx
+    lo = np.maximum(idx - half, seg.start)
+    hi = np.minimum(idx + half + 1, seg.end)
+    return (csum[hi] - csum[lo]) / _FIXED / (hi - lo)
+
+
+def seg_max_subarray(values: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per page, inclusive bounds (page-local) of the run with the largest sum; -1 if all <= 0."""
+    los, his = np.full(len(sizes), -1), np.full(len(sizes), -1)
+    pos = 0
+    for p, n in enumerate(sizes):
+        los[p], his[p] = _max_subarray(values[pos : pos + n])
+        pos += n
+    return los, his
+
+
+def seg_distance_to_run(seg: Segments, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Distance in lines from each line to its page's run (lo/hi page-local, -1: no run = page size)."""
+    local = seg.idx - seg.start
+    lo_l, hi_l = lo[seg.page], hi[seg.page]
+    dist = np.where(local < lo_l, lo_l - local, np.where(local > hi_l, local - hi_l, 0)).astype(float)
+    return np.where(lo_l < 0, (seg.end - seg.start).astype(float), dist)
+
+
+def line_features_batch(pages: list[PageLines]) -> tuple[np.ndarray, list[str]]:
+    """Feature matrix (all lines of all pages, in order x features) and the feature names.
+
+    A line's features depend on its own page only, so any batching gives the same rows.
+    """
+    matrix, names, _ = line_features_and_tokens(pages)
+    return matrix, names
+
+
+def line_features_and_tokens(pages: list[PageLines]) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """:func:`line_features_batch` plus each line's ``\\w+`` token count."""
+    sizes = np.array([len(p.texts) for p in pages], dtype=np.int64)
+    texts = [t for p in pages for t in p.texts]
+    seg = Segments.of(sizes)
+    n_all = len(texts)
     own = _own_features(texts)
+    own["repeats_in_page"] = _repeats_in_page(texts, seg.page)
     n_tok = own.pop("_n_tokens")
     feats: dict[str, np.ndarray] = dict(own)
-    feats["blank_before"] = np.minimum(np.array(page.blank_before, dtype=float), 5)
-    feats["blank_after"] = _shift(feats["blank_before"], 1)
-    idx = np.arange(n, dtype=float)
-    feats["rel_pos"] = idx / max(1, n - 1)
+    blank = np.array([b for p in pages for b in p.blank_before], dtype=float)
+    feats["blank_before"] = np.minimum(blank, 5)
+    feats["blank_after"] = seg_shift(feats["blank_before"], 1, seg)
+    idx = (seg.idx - seg.start).astype(float)  # line number within its page
+    n = (seg.end - seg.start).astype(float)
+    feats["rel_pos"] = idx / np.maximum(1, n - 1)
     feats["log_line_no"] = np.log1p(idx)
     feats["log_lines_to_end"] = np.log1p(n - 1 - idx)
-    total_tok = max(1.0, float(n_tok.sum()))
-    feats["tokens_before_frac"] = (np.cumsum(n_tok) - n_tok) / total_tok
-    feats["page_log_lines"] = np.full(n, np.log1p(n))
-    feats["page_log_tokens"] = np.full(n, np.log1p(total_tok))
+    page_tok = np.bincount(seg.page, weights=n_tok, minlength=len(pages)) if n_all else np.zeros(len(pages))
+    total_tok = np.maximum(1.0, page_tok)[seg.page]
+    cum_tok = np.cumsum(n_tok)
+    base = (cum_tok - n_tok)[seg.start] if n_all else cum_tok
+    feats["tokens_before_frac"] = (cum_tok - n_tok - base) / total_tok
+    feats["page_log_lines"] = np.log1p(n)
+    feats["page_log_tokens"] = np.log1p(total_tok)
     feats["line_token_share"] = n_tok / total_tok
     # Prose-like: long, with stop words; the article is a run of such lines.
     prose = ((n_tok >= 15) & (own["stop_ratio"] >= 0.2)).astype(float)
     feats["prose"] = prose
     for off in NEIGHBOUR_OFFSETS:
         for name in ("log_tokens", "stop_ratio", "ends_sentence", "prose", "kw_share", "kw_nav"):
-            feats[f"{name}@{off:+d}"] = _shift(feats[name], off)
+            feats[f"{name}@{off:+d}"] = seg_shift(feats[name], off, seg)
     for half in WINDOWS:
-        feats[f"prose_win{half}"] = window_mean(prose, half)
-        feats[f"log_tokens_win{half}"] = window_mean(feats["log_tokens"], half)
+        feats[f"prose_win{half}"] = seg_window_mean(prose, half, seg)
+        feats[f"log_tokens_win{half}"] = seg_window_mean(feats["log_tokens"], half, seg)
     # Section markers: a short "Comments" / "Related stories" / copyright / share line starts a
     # region that is not article (visitor comments read like prose, so the line alone cannot tell).
+    gidx = seg.idx.astype(float)
     for group in MARKER_GROUPS:
         marker = (feats[f"kw_{group}"] > 0) & (n_tok <= MARKER_MAX_TOKENS)
-        last = np.maximum.accumulate(np.where(marker, idx, -1.0)) if n else idx
-        feats[f"since_{group}_marker"] = np.where(last >= 0, np.log1p(idx - last), np.nan)
-        nxt = np.minimum.accumulate(np.where(marker, idx, np.inf)[::-1])[::-1] if n else idx
-        feats[f"until_{group}_marker"] = np.where(np.isfinite(nxt), np.log1p(nxt - idx), np.nan)
+        last = np.maximum.accumulate(np.where(marker, gidx, -1.0)) if n_all else gidx
+        last = np.where(last >= seg.start, last, -1.0)
+        feats[f"since_{group}_marker"] = np.where(last >= 0, np.log1p(gidx - last), np.nan)
+        nxt = np.minimum.accumulate(np.where(marker, gidx, np.inf)[::-1])[::-1] if n_all else gidx
+        nxt = np.where(nxt < seg.end, nxt, np.inf)
+        feats[f"until_{group}_marker"] = np.where(np.isfinite(nxt), np.log1p(nxt - gidx), np.nan)
     # Densest run: tokens beyond DENSE_LINE_TOKENS count for it, shorter lines against it.
-    lo, hi = _max_subarray(np.minimum(n_tok, 80.0) - DENSE_LINE_TOKENS)
-    dist = _distance_to_run(n, lo, hi)
+    lo, hi = seg_max_subarray(np.minimum(n_tok, 80.0) - DENSE_LINE_TOKENS, sizes)
+    dist = seg_distance_to_run(seg, lo, hi)
     feats["dense_dist"] = np.log1p(dist)
     feats["dense_inside"] = (dist == 0).astype(float)
-    run_tok = float(n_tok[lo : hi + 1].sum()) if lo >= 0 else 0.0
-    feats["dense_run_share"] = np.full(n, run_tok / total_tok)
-    feats["dense_before"] = (idx < lo).astype(float)
+    in_run = dist == 0
+    run_tok = np.bincount(seg.page[in_run], weights=n_tok[in_run], minlength=len(pages))
+    run_tok[lo < 0] = 0.0
+    feats["dense_run_share"] = run_tok[seg.page] / total_tok
+    feats["dense_before"] = (idx < lo[seg.page]).astype(float)
+    names = list(feats)
+    matrix = np.column_stack([feats[k] for k in names]) if n_all else np.zeros((0, len(names)))
+    return matrix, names, n_tok
+
+
+def line_features(page: PageLines) -> tuple[np.ndarray, list[str]]:
+    """Feature matrix (lines x features) and the feature names, for one page."""
+    return line_features_batch([page])
+
+
+def context_features_batch(
+    prob: np.ndarray, n_tok: np.ndarray, sizes: np.ndarray
+) -> tuple[np.ndarray, list[str]]:
+    """Second-pass features from first-pass probabilities, for the lines of consecutive pages.
+
+    They let the second model smooth isolated decisions: a short line between two article
+    paragraphs is kept, a long line in the middle of a link list is dropped.
+    """
+    sizes = np.asarray(sizes, dtype=np.int64)
+    seg = Segments.of(sizes)
+    n = len(prob)
+    feats: dict[str, np.ndarray] = {"p": prob}
+    for off in (-5, -4, -3, -2, -1, 1, 2, 3, 4, 5):
+        feats[f"p@{off:+d}"] = seg_shift(prob, off, seg)
+    w = np.log1p(n_tok)
+    for half in (1, 3, 6, 12, 25):
+        num = seg_window_mean(prob * w, half, seg)
+        den = seg_window_mean(w, half, seg)
+        feats[f"pw_win{half}"] = np.divide(num, den, out=np.zeros(n), where=den > 0)
+    for thr in (0.5, 0.3):
+        lo, hi = seg_max_subarray((prob - thr) * np.maximum(w, 0.5), sizes)
+        dist = seg_distance_to_run(seg, lo, hi)
+        feats[f"run{thr}_dist"] = np.log1p(dist)
+        feats[f"run{thr}_inside"] = (dist == 0).astype(float)
+    mass = prob * n_tok
+    fixed = np.rint(mass * _FIXED).astype(np.int64)
+    csum = np.cumsum(fixed)
+    base = (csum - fixed)[seg.start] if n else csum
+    page_mass = np.bincount(seg.page, weights=mass, minlength=len(sizes)) if n else np.zeros(len(sizes))
+    total = np.maximum(1.0, page_mass)[seg.page]
+    before = (csum - fixed - base) / _FIXED
+    feats["pmass_before"] = before / total
+    feats["pmass_after"] = 1.0 - (before + fixed / _FIXED) / total
     names = list(feats)
     matrix = np.column_stack([feats[k] for k in names]) if n else np.zeros((0, len(names)))
     return matrix, names
 
 
 def context_features(prob: np.ndarray, n_tok: np.ndarray) -> tuple[np.ndarray, list[str]]:
-    """Second-pass features from first-pass probabilities of the lines of one page.
-
-    They let the second model smooth isolated decisions: a short line between two article
-    paragraphs is kept, a long line in the middle of a link list is dropped.
-    """
-    n = len(prob)
-    feats: dict[str, np.ndarray] = {"p": prob}
-    for off in (-5, -4, -3, -2, -1, 1, 2, 3, 4, 5):
-        feats[f"p@{off:+d}"] = _shift(prob, off)
-    w = np.log1p(n_tok)
-    for half in (1, 3, 6, 12, 25):
-        num = window_mean(prob * w, half)
-        den = window_mean(w, half)
-        feats[f"pw_win{half}"] = np.divide(num, den, out=np.zeros(n), where=den > 0)
-    for thr in (0.5, 0.3):
-        lo, hi = _max_subarray((prob - thr) * np.maximum(w, 0.5))
-        dist = _distance_to_run(n, lo, hi)
-        feats[f"run{thr}_dist"] = np.log1p(dist)
-        feats[f"run{thr}_inside"] = (dist == 0).astype(float)
-    mass = prob * n_tok
-    total = max(1.0, float(mass.sum()))
-    feats["pmass_before"] = (np.cumsum(mass) - mass) / total
-    feats["pmass_after"] = 1.0 - np.cumsum(mass) / total
-    names = list(feats)
-    matrix = np.column_stack([feats[k] for k in names]) if n else np.zeros((0, len(names)))
-    return matrix, names
+    """:func:`context_features_batch` for the lines of one page."""
+    return context_features_batch(prob, n_tok, np.array([len(prob)]))
 
 
 def contiguous_filter(keep: np.ndarray, n_tok: np.ndarray, gap: int, min_mass_frac: float) -> np.ndarray:
