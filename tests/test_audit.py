@@ -27,7 +27,7 @@ def make_corpus(root: Path) -> Path:
 
 def test_audit_writes_pages_and_summary(tmp_path):
     corpus = make_corpus(tmp_path / "crawl")
-    summary = audit(corpus, tmp_path / "out", {}, tmp_path / "models")
+    summary = audit(corpus, tmp_path / "out", {}, tmp_path / "models").summary
     pages = pd.read_parquet(tmp_path / "out" / "pages.parquet")
     assert len(pages) == 3 and summary["ingest"]["rejected"] == 1
     on_disk = json.loads((tmp_path / "out" / "summary.json").read_text())
@@ -79,7 +79,7 @@ def test_audit_runs_the_per_page_steps_and_says_what_it_skipped(tmp_path):
         "<script>alert(1)</script> The central bank kept interest rates unchanged on Wednesday and said "
         "inflation was expected to ease gradually over the coming year as energy prices fell back."
     )
-    summary = audit(corpus, tmp_path / "out", {}, tmp_path / "no-models", report=True)
+    summary = audit(corpus, tmp_path / "out", {}, tmp_path / "no-models", report=True).summary
     assert summary["steps"] == ["ingest", "boilerplate", "duplicates"]
     assert "no trained classifier" in summary["skipped_steps"]["predict"]
     assert "fallback rule" in summary["line_model"]

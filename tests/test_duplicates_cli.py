@@ -63,11 +63,13 @@ def test_audit_step_adds_columns_and_summary(tmp_path):
     from newsaudit.audit import AuditContext, StepUnavailable
     from newsaudit.duplicates import audit_step
 
-    src = tmp_path / "p.parquet"
+    src, dst = tmp_path / "p.parquet", tmp_path / "d.parquet"
     _table(src)
-    pages = pd.read_parquet(src)
     ctx = AuditContext(params={}, models=tmp_path, out=tmp_path)
-    out = audit_step(pages, ctx)
+    audit_step(src, dst, ctx)
+    out = pd.read_parquet(dst)
     assert "near_dup_cluster" in out and ctx.summary["duplicates"]["exact_duplicate_pages"] == 1
+    no_text = tmp_path / "no_text.parquet"
+    pd.read_parquet(src).drop(columns=["clean_text"]).to_parquet(no_text)
     with pytest.raises(StepUnavailable):
-        audit_step(pages.drop(columns=["clean_text"]), ctx)
+        audit_step(no_text, tmp_path / "x.parquet", ctx)

@@ -14,9 +14,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
+from newsaudit.bench_measure import Measurement, measure
 from newsaudit.config import load_params, section
 from newsaudit.errors import NewsauditError
 from newsaudit.ingest import CorpusParams, IngestParams, ingest
@@ -33,14 +35,17 @@ class AuditContext:
     models: Path
     out: Path
     summary: dict = field(default_factory=dict)
+    measure: bool = False  # time and sample memory of each step (the benchmark turns this on)
+    measurements: dict[str, Measurement] = field(default_factory=dict)
 
 
 class StepUnavailable(Exception):
     """A per-page step cannot run here (its trained model is missing); the reason goes in the summary."""
 
 
-# A step takes the pages table and returns it with its own columns added.
-Step = Callable[[pd.DataFrame, AuditContext], pd.DataFrame]
+# A step reads the pages table from one Parquet file and writes it, with its own columns added,
+# to another: batch by batch, so memory does not grow with the corpus.
+Step = Callable[[Path, Path, AuditContext], None]
 
 
 def check_out_dir(corpus: Path, out: Path, force: bool) -> None:
@@ -55,10 +60,11 @@ def check_out_dir(corpus: Path, out: Path, force: bool) -> None:
         )
 
 
-def boilerplate_step(pages: pd.DataFrame, ctx: AuditContext) -> pd.DataFrame:
+def boilerplate_step(src: Path, dst: Path, ctx: AuditContext) -> None:
     """Clean text with the trained line model; without one, the documented fallback rule (said so)."""
-    from newsaudit.boilerplate import BoilerplateParams, annotate_boilerplate, corpus_stats
+    from newsaudit.boilerplate import BoilerplateParams
     from newsaudit.boilerplate_linemodel import load_line_model
+    from newsaudit.boilerplate_stream import clean_parquet
 
     params = section(ctx.params, "boilerplate", BoilerplateParams)
     model_path = ctx.models / Path(params.line_model).name
@@ -70,23 +76,20 @@ def boilerplate_step(pages: pd.DataFrame, ctx: AuditContext) -> pd.DataFrame:
         ctx.summary["line_model"] = (
             f"none at {model_path}: fallback rule (lines of {params.fallback_min_words}+ words)"
         )
-    out, removed = annotate_boilerplate(pages, params, line_model)
-    removed.to_parquet(ctx.out / "removed_lines.parquet", index=False)
-    ctx.summary["boilerplate"] = corpus_stats(out, removed, params)
-    return out
+    ctx.summary["boilerplate"] = clean_parquet(
+        src, dst, ctx.out / "removed_lines.parquet", params, line_model, params.batch_rows, params.workers
+    )
 
 
-def predict_step(pages: pd.DataFrame, ctx: AuditContext) -> pd.DataFrame:
+def predict_step(src: Path, dst: Path, ctx: AuditContext) -> None:
     from newsaudit.classifier_common import load_model
-    from newsaudit.predict import PredictParams, annotate_predictions, corpus_stats
+    from newsaudit.predict import PredictParams, corpus_stats, predict_parquet
 
     params = section(ctx.params, "predict", PredictParams)
     model_path = ctx.models / Path(params.model).name
     if not model_path.is_file():
         raise StepUnavailable(f"no trained classifier at {model_path} (run `make repro` first)")
-    out = annotate_predictions(pages, load_model(model_path), params)
-    ctx.summary["predictions"] = corpus_stats(out)
-    return out
+    ctx.summary["predictions"] = corpus_stats(predict_parquet(src, dst, load_model(model_path), params))
 
 
 def per_page_steps() -> list[tuple[str, Step]]:
@@ -100,35 +103,65 @@ def per_page_steps() -> list[tuple[str, Step]]:
     ]
 
 
+def _run_measured(name: str, ctx: AuditContext, fn: Callable[[], Any]) -> Any:
+    if not ctx.measure:
+        return fn()
+    with measure() as m:
+        result = fn()
+    ctx.measurements[name] = m
+    log.info("audit: %s took %.1f s, peak RSS %.0f MB", name, m.seconds, m.peak_rss_mb)
+    return result
+
+
 def audit(
-    corpus: Path, out: Path, params: dict, models: Path, force: bool = False, report: bool = False
-) -> dict:
+    corpus: Path,
+    out: Path,
+    params: dict,
+    models: Path,
+    force: bool = False,
+    report: bool = False,
+    measure_steps: bool = False,
+) -> AuditContext:
+    """Run ingest and the per-page steps from file to file; ``out/pages.parquet`` is the last table.
+
+    Intermediate tables live in ``out/.steps/`` and are removed at the end. Returns the context:
+    its ``summary`` is what ``summary.json`` holds, its ``measurements`` the per-step time and
+    memory when ``measure_steps`` is on.
+    """
     check_out_dir(corpus, out, force)
     out.mkdir(parents=True, exist_ok=True)
+    steps_dir = out / ".steps"
+    steps_dir.mkdir(exist_ok=True)
     corpus_params = CorpusParams(path=str(corpus), include=[])
     ingest_params = section(params, "ingest", IngestParams)
-    pages_path = out / "pages.parquet"
-    ctx = AuditContext(params=params, models=models, out=out)
+    ctx = AuditContext(params=params, models=models, out=out, measure=measure_steps)
     ctx.summary["corpus"] = str(corpus)
-    ctx.summary["ingest"] = ingest(corpus_params, ingest_params, pages_path)
-    pages = pd.read_parquet(pages_path)
+    current = steps_dir / "ingest.parquet"
+    ctx.summary["ingest"] = _run_measured(
+        "ingest", ctx, lambda: ingest(corpus_params, ingest_params, current)
+    )
     ctx.summary["steps"], ctx.summary["skipped_steps"] = ["ingest"], {}
     for name, step in per_page_steps():
+        nxt = steps_dir / f"{name}.parquet"
         try:
-            pages = step(pages, ctx)
+            _run_measured(name, ctx, lambda step=step, src=current, dst=nxt: step(src, dst, ctx))
         except StepUnavailable as why:
             log.warning("audit: %s skipped: %s", name, why)
             ctx.summary["skipped_steps"][name] = str(why)
             continue
+        current.unlink()
+        current = nxt
         ctx.summary["steps"].append(name)
-    pages.to_parquet(pages_path, index=False)
+    pages_path = out / "pages.parquet"
+    current.replace(pages_path)
+    steps_dir.rmdir()
     write_json(ctx.summary, out / "summary.json")
     if report:
         from newsaudit.report import write_audit_report
 
-        write_audit_report(out, pages, ctx.summary)
-    log.info("audit: %d pages -> %s", len(pages), out)
-    return ctx.summary
+        write_audit_report(out, pd.read_parquet(pages_path), ctx.summary)
+    log.info("audit: %d pages -> %s", ctx.summary["ingest"]["inputs"], out)
+    return ctx
 
 
 def register_cli(sub) -> None:

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import xxhash
 
 from newsaudit.boilerplate_errors import error_kinds_batch, fillers_batch, furniture_batch, scan_errors_flags
@@ -74,6 +75,8 @@ class BoilerplateParams(Section):
     # Without a trained line model, keep lines with at least this many words (baseline rule).
     fallback_min_words: int = 15
     top_lines: int = 25
+    batch_rows: int = 2000  # pages per Parquet batch (bounds memory)
+    workers: int = 2  # processes cleaning batches
 
 
 class BoilerplateBenchParams(Section):
@@ -270,9 +273,9 @@ def clean_pages(
     # reasons, in order of precedence: error_page > site_template > pattern > line_model
     reason = np.full(n_all, None, dtype=object)
     cols: dict[str, list] = defaultdict(list)
-    removed_parts = []
+    gone_mask = np.zeros(n_all, dtype=bool)
     starts = np.cumsum(sizes) - sizes
-    for k, (doc_id, source, page) in enumerate(zip(doc_ids, sources, pages, strict=True)):
+    for k, (source, page) in enumerate(zip(sources, pages, strict=True)):
         lo, n = int(starts[k]), int(sizes[k])
         hi = lo + n
         if n == 0:
@@ -321,22 +324,17 @@ def clean_pages(
         )
         for name, value in zip(OUT_DTYPES, row, strict=True):
             cols[name].append(value)
-        if (~kept).any():
-            gone = np.flatnonzero(~kept)
-            removed_parts.append(
-                pd.DataFrame(
-                    {
-                        "doc_id": doc_id,
-                        "line_no": np.asarray(page.line_no, dtype=np.int64)[gone],
-                        "text": [page.texts[i] for i in gone],
-                        "reason": r[gone],
-                    }
-                )
-            )
-    removed = (
-        pd.concat(removed_parts, ignore_index=True)
-        if removed_parts
-        else pd.DataFrame({"doc_id": [], "line_no": pd.Series(dtype="int64"), "text": [], "reason": []})
+        gone_mask[lo:hi] = ~kept
+    gone = np.flatnonzero(gone_mask)
+    line_no = np.concatenate([np.asarray(p.line_no, dtype=np.int64) for p in pages]) if n_all else gone
+    page_of_line = np.repeat(np.arange(len(pages)), sizes)
+    removed = pd.DataFrame(
+        {
+            "doc_id": pd.Series(np.asarray(doc_ids, dtype=object)[page_of_line[gone]], dtype=object),
+            "line_no": line_no[gone],
+            "text": pd.Series([lines[i] for i in gone], dtype=object),
+            "reason": reason[gone],
+        }
     )
     removed["reason"] = pd.Categorical(removed["reason"], categories=list(REASONS))
     return cols, removed
@@ -403,7 +401,11 @@ def _r(x: float) -> float:
     return round(float(x), 4)
 
 
-def corpus_stats(pages: pd.DataFrame, removed: pd.DataFrame, params: BoilerplateParams) -> dict:
+def corpus_stats(
+    pages: pd.DataFrame, removed: pd.DataFrame, params: BoilerplateParams, totals: dict | None = None
+) -> dict:
+    """The stage's metrics. ``totals`` ({"lines": {reason: n}, "chars": {reason: n}}) are the removed
+    lines' counts when ``removed`` holds only the template and pattern lines (the streaming stage)."""
     acc = pages[pages["clean_status"].notna()]
     total = int(acc["boilerplate_chars"].sum() + acc["clean_n_chars"].sum()) if len(acc) else 0
     frac = acc["boilerplate_frac"].astype(float)
@@ -416,10 +418,12 @@ def corpus_stats(pages: pd.DataFrame, removed: pd.DataFrame, params: Boilerplate
             q: _r(frac.quantile(v)) if len(frac) else 0.0
             for q, v in (("p10", 0.1), ("p25", 0.25), ("median", 0.5), ("p75", 0.75), ("p90", 0.9))
         },
-        "removed_chars_by_reason": {str(k): int(v) for k, v in chars_by_reason.items()},
-        "removed_lines_by_reason": {
-            str(k): int(v) for k, v in removed["reason"].value_counts().sort_index().items()
-        },
+        "removed_chars_by_reason": totals["chars"]
+        if totals
+        else {str(k): int(v) for k, v in chars_by_reason.items()},
+        "removed_lines_by_reason": totals["lines"]
+        if totals
+        else {str(k): int(v) for k, v in removed["reason"].value_counts().sort_index().items()},
         "status_counts": {str(k): int(v) for k, v in acc["clean_status"].value_counts().sort_index().items()},
         "error_pages_by_kind": {
             str(k): int(v)
@@ -448,6 +452,7 @@ def corpus_stats(pages: pd.DataFrame, removed: pd.DataFrame, params: Boilerplate
             str(s): {"pages": int(r.pages), "removed_char_share": _r(r.removed / max(1, r.removed + r.kept))}
             for s, r in by_src.sort_index().iterrows()
         }
+    removed = removed[removed["reason"].isin(["site_template", "pattern"])]
     if len(removed):
         src_of = dict(
             zip(pages["doc_id"].astype(str), pages.get("source", pd.Series(dtype=object)), strict=False)
@@ -505,20 +510,20 @@ def write_plots(pages: pd.DataFrame, stats: dict, plots_dir: Path) -> None:
 
 
 def run_boilerplate(args: argparse.Namespace) -> None:
+    from newsaudit.boilerplate_stream import clean_parquet
+
     params = section(load_params(args.params), "boilerplate", BoilerplateParams)
     pages_path = Path(args.pages)
     if not pages_path.is_file():
         raise NewsauditError(f"{pages_path} does not exist (run `newsaudit ingest` first)")
-    pages = pd.read_parquet(pages_path)
-    model_path = Path(args.model or params.line_model)
-    line_model = load_line_model(model_path)
-    out, removed = annotate_boilerplate(pages, params, line_model)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    out.to_parquet(args.out, index=False)
-    removed.to_parquet(args.removed, index=False)
-    stats = corpus_stats(out, removed, params)
+    line_model = load_line_model(Path(args.model or params.line_model))
+    out = Path(args.out)
+    stats = clean_parquet(
+        pages_path, out, Path(args.removed), params, line_model, params.batch_rows, params.workers
+    )
     write_json(stats, Path(args.metrics))
-    write_plots(out, stats, Path(args.plots))
+    small = [c for c in pq.ParquetFile(out).schema_arrow.names if c not in ("raw_text", "clean_text")]
+    write_plots(pd.read_parquet(out, columns=small), stats, Path(args.plots))
     log.info(
         "boilerplate: %d pages, %.1f%% of characters removed, %d error pages",
         stats["n_pages_cleaned"],

@@ -113,8 +113,9 @@ def _logreg(x, y: np.ndarray, c: float, params: BenchmarkParams):
     """A fitted logistic regression, or the constant when ``y`` has one class."""
     if y.min() == y.max():
         return float(y[0])
-    clf = LogisticRegression(C=c, class_weight=params.class_weight, solver="liblinear", max_iter=2000,
-                             random_state=params.seed)
+    clf = LogisticRegression(
+        C=c, class_weight=params.class_weight, solver="liblinear", max_iter=2000, random_state=params.seed
+    )
     return clf.fit(x, y)
 
 
@@ -136,8 +137,11 @@ def fit_models(x, y: np.ndarray, c: float, params: BenchmarkParams) -> dict[str,
             "labels": [_logreg(x[relevant], y[relevant, j], c, params) for j in range(y.shape[1])],
             "implications": implications,
         }
-    return {"gate": None, "labels": [_logreg(x, y[:, j], c, params) for j in range(y.shape[1])],
-            "implications": implications}
+    return {
+        "gate": None,
+        "labels": [_logreg(x, y[:, j], c, params) for j in range(y.shape[1])],
+        "implications": implications,
+    }
 
 
 def label_implications(y: np.ndarray, min_support: int | None) -> list[tuple[int, int]]:
@@ -146,8 +150,12 @@ def label_implications(y: np.ndarray, min_support: int | None) -> list[tuple[int
         return []
     count = y.sum(axis=0)
     both = y.T @ y
-    return [(a, b) for a in range(y.shape[1]) for b in range(y.shape[1])
-            if a != b and count[a] >= min_support and both[a, b] == count[a]]
+    return [
+        (a, b)
+        for a in range(y.shape[1])
+        for b in range(y.shape[1])
+        if a != b and count[a] >= min_support and both[a, b] == count[a]
+    ]
 
 
 def apply_implications(prob: np.ndarray, pairs: list[tuple[int, int]]) -> np.ndarray:
@@ -186,8 +194,9 @@ def leaked_test_rows(pairs: pd.DataFrame, dataset: str, kinds: list[str]) -> set
     splits_of: dict[int, set[str]] = {}
     for (_, split, _), g in groups.items():
         splits_of.setdefault(g, set()).add(split)
-    return {row for (_, split, row), g in groups.items()
-            if split == "test" and splits_of[g] & {"train", "dev"}}
+    return {
+        row for (_, split, row), g in groups.items() if split == "test" and splits_of[g] & {"train", "dev"}
+    }
 
 
 def run_dataset(frame: pd.DataFrame, dataset: str, pairs: pd.DataFrame, params: BenchmarkParams):
@@ -199,9 +208,15 @@ def run_dataset(frame: pd.DataFrame, dataset: str, pairs: pd.DataFrame, params: 
     y_fit, y_test = fit[names].to_numpy(int), test[names].to_numpy(int)
 
     t0 = time.perf_counter()
-    features = build_features(params.word_ngram_max, params.min_df, params.word_max_features,
-                              params.char_ngrams, params.char_ngram_min, params.char_ngram_max,
-                              params.char_max_features)
+    features = build_features(
+        params.word_ngram_max,
+        params.min_df,
+        params.word_max_features,
+        params.char_ngrams,
+        params.char_ngram_min,
+        params.char_ngram_max,
+        params.char_max_features,
+    )
     x_fit = sparse.csr_matrix(features.fit_transform(fit["text"]))
     t_vec = time.perf_counter() - t0
 
@@ -268,10 +283,22 @@ def comparison(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
     records = []
     for dataset in sorted(results):
         r = results[dataset]
-        records.append({"dataset": dataset, "model": "TF-IDF (ours, original test)",
-                        "f1": r["test_original"]["f1"], "source": "this pipeline"})
-        records.append({"dataset": dataset, "model": "TF-IDF (ours, deduplicated test)",
-                        "f1": r["test_deduplicated"]["f1"], "source": "this pipeline"})
+        records.append(
+            {
+                "dataset": dataset,
+                "model": "TF-IDF (ours, original test)",
+                "f1": r["test_original"]["f1"],
+                "source": "this pipeline",
+            }
+        )
+        records.append(
+            {
+                "dataset": dataset,
+                "model": "TF-IDF (ours, deduplicated test)",
+                "f1": r["test_deduplicated"]["f1"],
+                "source": "this pipeline",
+            }
+        )
         for model, f1 in sorted(PAPER_F1.get(dataset, {}).items()):
             records.append({"dataset": dataset, "model": model, "f1": f1, "source": PAPER_SOURCE})
     verdict = {}
@@ -298,8 +325,13 @@ def run(args: argparse.Namespace) -> None:
     results, timings = {}, {}
     for dataset in params.datasets:
         results[dataset], timings[dataset] = run_dataset(frames[dataset], dataset, pairs, params)
-        log.info("%s: test F1 %.2f (deduplicated %.2f); %s", dataset, results[dataset]["test_original"]["f1"],
-                 results[dataset]["test_deduplicated"]["f1"], timings[dataset])
+        log.info(
+            "%s: test F1 %.2f (deduplicated %.2f); %s",
+            dataset,
+            results[dataset]["test_original"]["f1"],
+            results[dataset]["test_deduplicated"]["f1"],
+            timings[dataset],
+        )
     out = comparison(results)
     write_json(out, args.metrics, digits=4)
     plot = pd.DataFrame(out["records"])[["dataset", "model", "f1"]].round(2)

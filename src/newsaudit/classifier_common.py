@@ -174,5 +174,3 @@ def best_f1_threshold(y_true: np.ndarray, prob: np.ndarray) -> tuple[float, floa
 
 
 # --- deterministic JSON ----------------------------------------------------------------------
-
-

@@ -369,17 +369,18 @@ def write_plots(out: pd.DataFrame, params: DuplicatesParams, plots: Path) -> Non
 # ----------------------------------------------------------------------------- commands
 
 
-def audit_step(pages: pd.DataFrame, ctx: Any) -> pd.DataFrame:
+def audit_step(src: Path, dst: Path, ctx: Any) -> None:
     """The duplicates step of ``newsaudit audit`` (``ctx``: its ``AuditContext``): the same function
-    as the stage, its metrics go into the audit summary."""
-    from newsaudit.audit import StepUnavailable
+    as the stage, file to file; its metrics go into the audit summary."""
+    import pyarrow.parquet as pq
 
-    if "clean_text" not in pages:
+    from newsaudit.audit import StepUnavailable
+    from newsaudit.duplicates_stream import dedup_parquet
+
+    if "clean_text" not in pq.ParquetFile(src).schema_arrow.names:
         raise StepUnavailable("no clean_text column: the boilerplate step did not run")
     params = section(ctx.params, "duplicates", DuplicatesParams)
-    out = annotate_duplicates(pages, params)
-    ctx.summary["duplicates"] = duplicate_stats(out, params)
-    return out
+    ctx.summary["duplicates"] = duplicate_stats(dedup_parquet(src, dst, params), params)
 
 
 def run_stage(args: argparse.Namespace) -> None:

@@ -48,8 +48,9 @@ def per_source(test: pd.DataFrame, prob: np.ndarray, threshold: float) -> dict[s
     return out
 
 
-def leave_one_source_out(labels: pd.DataFrame, c: float, params: TrainParams,
-                         decision_threshold: float | None = None) -> dict[str, Any]:
+def leave_one_source_out(
+    labels: pd.DataFrame, c: float, params: TrainParams, decision_threshold: float | None = None
+) -> dict[str, Any]:
     """Fit on the other sources' train rows, pick the threshold on their dev rows, score the held-out
     source's rows from every split (none were seen). One-class sources report FPR / recall only.
 
@@ -70,11 +71,17 @@ def leave_one_source_out(labels: pd.DataFrame, c: float, params: TrainParams,
         if decision_threshold is not None and np.isfinite(decision_threshold):
             flagged = (model.decision_function(held["text"]) >= decision_threshold).astype(float)
             at = binary_metrics(held["conflict_event"].to_numpy(), flagged, 0.5)
-            metrics["at_model_loso_threshold"] = {k: at[k] for k in ("precision", "recall", "f1",
-                                                                     "false_positive_rate")}
+            metrics["at_model_loso_threshold"] = {
+                k: at[k] for k in ("precision", "recall", "f1", "false_positive_rate")
+            }
         out[src] = metrics
-        log.info("LOSO %s: F1=%s AP=%s FPR=%s", src, metrics["f1"], metrics["pr_auc"],
-                 metrics["false_positive_rate"])
+        log.info(
+            "LOSO %s: F1=%s AP=%s FPR=%s",
+            src,
+            metrics["f1"],
+            metrics["pr_auc"],
+            metrics["false_positive_rate"],
+        )
     return out
 
 
@@ -82,14 +89,21 @@ def error_sample(test: pd.DataFrame, prob: np.ndarray, threshold: float, n: int,
     """The most confident mistakes of each kind, with a short snippet for reading, not reuse."""
     frame = test.assign(prob=prob)
     fp = frame[(frame["conflict_event"] == 0) & (frame["prob"] >= threshold)].sort_values(
-        ["prob", "source", "row"], ascending=[False, True, True], kind="stable")
+        ["prob", "source", "row"], ascending=[False, True, True], kind="stable"
+    )
     fn = frame[(frame["conflict_event"] == 1) & (frame["prob"] < threshold)].sort_values(
-        ["prob", "source", "row"], ascending=[True, True, True], kind="stable")
+        ["prob", "source", "row"], ascending=[True, True, True], kind="stable"
+    )
 
     def rows(part: pd.DataFrame) -> list[dict[str, Any]]:
         return [
-            {"source": r.source, "orig_split": r.orig_split, "row": int(r.row), "prob": float(r.prob),
-             "snippet": " ".join(str(r.text).split())[:chars]}
+            {
+                "source": r.source,
+                "orig_split": r.orig_split,
+                "row": int(r.row),
+                "prob": float(r.prob),
+                "snippet": " ".join(str(r.text).split())[:chars],
+            }
             for r in part.head(n).itertuples()
         ]
 
@@ -120,10 +134,13 @@ def evaluate(labels: pd.DataFrame, bundle: dict[str, Any], train_params: TrainPa
     metrics = {
         "threshold": threshold,
         "test": overall,
-        "confusion_matrix": {"labels": [0, 1], "matrix": [
-            [overall["confusion"]["tn"], overall["confusion"]["fp"]],
-            [overall["confusion"]["fn"], overall["confusion"]["tp"]],
-        ]},
+        "confusion_matrix": {
+            "labels": [0, 1],
+            "matrix": [
+                [overall["confusion"]["tn"], overall["confusion"]["fp"]],
+                [overall["confusion"]["fn"], overall["confusion"]["tp"]],
+            ],
+        },
         "per_source": per_source(test, prob, threshold),
         "top_terms": top_weighted_terms(model, params.top_terms),
         "errors": error_sample(test, prob, threshold, params.error_samples, params.snippet_chars),
@@ -155,8 +172,16 @@ def run(args: argparse.Namespace) -> None:
     write_json(metrics, args.metrics)
     write_plots(plots, Path(args.plots))
     t = metrics["test"]
-    log.info("evaluate: test P=%.3f R=%.3f F1=%.3f ROC-AUC=%.3f PR-AUC=%.3f Brier=%.4f -> %s",
-             t["precision"], t["recall"], t["f1"], t["roc_auc"], t["pr_auc"], t["brier"], args.metrics)
+    log.info(
+        "evaluate: test P=%.3f R=%.3f F1=%.3f ROC-AUC=%.3f PR-AUC=%.3f Brier=%.4f -> %s",
+        t["precision"],
+        t["recall"],
+        t["f1"],
+        t["roc_auc"],
+        t["pr_auc"],
+        t["brier"],
+        args.metrics,
+    )
 
 
 def register_cli(subparsers) -> None:

@@ -126,8 +126,9 @@ def duplicate_groups(pairs: pd.DataFrame, kinds: list[str]) -> dict[tuple[str, s
         return x
 
     sel = pairs[pairs["kind"].isin(kinds)]
-    for d, sa, ra, sb, rb in zip(sel["dataset"], sel["split_a"], sel["row_a"], sel["split_b"], sel["row_b"],
-                                 strict=True):
+    for d, sa, ra, sb, rb in zip(
+        sel["dataset"], sel["split_a"], sel["row_a"], sel["split_b"], sel["row_b"], strict=True
+    ):
         a, b = find((d, sa, int(ra))), find((d, sb, int(rb)))
         if a != b:
             parent[max(a, b)] = min(a, b)
@@ -172,8 +173,9 @@ def assert_no_straddle(labelled: pd.DataFrame, pairs: pd.DataFrame, kinds: list[
     """Raise if any kept duplicate pair has its two rows on different assigned splits."""
     split = {
         (s, o, int(r)): a
-        for s, o, r, a in zip(labelled["source"], labelled["orig_split"], labelled["row"], labelled["split"],
-                              strict=True)
+        for s, o, r, a in zip(
+            labelled["source"], labelled["orig_split"], labelled["row"], labelled["split"], strict=True
+        )
     }
     groups = duplicate_groups(pairs, kinds)
     seen: dict[int, str] = {}
@@ -213,16 +215,16 @@ def build_labels(frames: dict[str, pd.DataFrame], pairs: pd.DataFrame, params: L
     labelled, leak = resolve_leakage(labelled, pairs, list(params.leakage_kinds), params.leakage_action)
     assert_no_straddle(labelled, pairs, list(params.leakage_kinds))
     labelled = labelled.sort_values(["source", "orig_split", "row"], kind="stable").reset_index(drop=True)
-    counts = (
-        labelled.groupby(["source", "split", "conflict_event"]).size().rename("n").reset_index()
-    )
+    counts = labelled.groupby(["source", "split", "conflict_event"]).size().rename("n").reset_index()
     report = {
         "rows": len(labelled),
         "positives": int(labelled["conflict_event"].sum()),
         "by_source_split": {
             src: {
-                sp: {"positive": int(g[(g.split == sp) & (g.conflict_event == 1)]["n"].sum()),
-                     "negative": int(g[(g.split == sp) & (g.conflict_event == 0)]["n"].sum())}
+                sp: {
+                    "positive": int(g[(g.split == sp) & (g.conflict_event == 1)]["n"].sum()),
+                    "negative": int(g[(g.split == sp) & (g.conflict_event == 0)]["n"].sum()),
+                }
                 for sp in SPLIT_ORDER
             }
             for src, g in counts.groupby("source")
@@ -257,7 +259,10 @@ def run(args: argparse.Namespace) -> None:
     write_json(report, args.metrics)
     log.info(
         "labels: %d rows (%d positive) -> %s; %d duplicate groups straddled splits",
-        report["rows"], report["positives"], out, report["leakage"]["groups_straddling_splits"],
+        report["rows"],
+        report["positives"],
+        out,
+        report["leakage"]["groups_straddling_splits"],
     )
 
 
@@ -267,4 +272,3 @@ def register_cli(subparsers) -> None:
     p.add_argument("--out", default="data/processed/labels.parquet")
     p.add_argument("--metrics", default="reports/metrics/labels.json")
     p.set_defaults(func=run)
-

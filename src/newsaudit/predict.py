@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from newsaudit.classifier_common import load_model
 from newsaudit.config import Section, load_params, section
@@ -137,8 +139,7 @@ def annotate_predictions(pages: pd.DataFrame, model: dict[str, Any], params: Pre
     out["unclassified_reason"] = pd.array(reason.tolist(), dtype="string")
     out["conflict_terms"] = pd.array(terms, dtype="string")
     if "near_dup_cluster" in out:
-        sizes = out.groupby("near_dup_cluster", dropna=True)["near_dup_cluster"].transform("size")
-        out["cluster_size"] = sizes.fillna(1).astype("int64")
+        out["cluster_size"] = cluster_sizes(out["near_dup_cluster"])
     return out
 
 
@@ -172,6 +173,52 @@ def corpus_stats(annotated: pd.DataFrame) -> dict[str, Any]:
             keys = annotated[col].astype("string").fillna("(none)")
             stats[f"by_{col}"] = {str(k): summary(g) for k, g in annotated.groupby(keys, sort=True)}
     return stats
+
+
+ADDED_FIELDS = [
+    pa.field("conflict_prob", pa.float64()),
+    pa.field("conflict_label", pa.bool_()),
+    pa.field("classified", pa.bool_()),
+    pa.field("unclassified_reason", pa.string()),
+    pa.field("conflict_terms", pa.string()),
+    pa.field("cluster_size", pa.int64()),
+]
+
+
+def cluster_sizes(near_dup_cluster: pd.Series) -> pd.Series:
+    """Pages in each page's near-duplicate cluster (1 for a page in none)."""
+    sizes = near_dup_cluster.groupby(near_dup_cluster, dropna=True).transform("size")
+    return sizes.fillna(1).astype("int64")
+
+
+def predict_parquet(src: Path, dst: Path, model: dict[str, Any], params: PredictParams) -> pd.DataFrame:
+    """Score ``src`` batch by batch into ``dst``; returns the small prediction columns (no text).
+
+    The cluster sizes are corpus-wide, so they are computed first from the one small column.
+    """
+    names = pq.ParquetFile(src).schema_arrow.names
+    if params.text_column not in names:
+        raise NewsauditError(f"{src}: no '{params.text_column}' column (params predict.text_column)")
+    sizes = (
+        cluster_sizes(pd.read_parquet(src, columns=["near_dup_cluster"])["near_dup_cluster"])
+        if ("near_dup_cluster" in names)
+        else None
+    )
+    source = pq.ParquetFile(src).schema_arrow
+    added = [f for f in ADDED_FIELDS if f.name != "cluster_size" or sizes is not None]
+    schema = pa.schema([f for f in source if f.name not in {a.name for a in added}] + added)
+    tmp = dst.with_name(dst.name + ".partial")
+    start, small = 0, []
+    with pq.ParquetWriter(tmp, schema) as writer:
+        for rb in pq.ParquetFile(src).iter_batches(batch_size=params.batch_size):
+            out = annotate_predictions(rb.to_pandas(), model, params)
+            if sizes is not None:
+                out["cluster_size"] = sizes.iloc[start : start + len(out)].to_numpy()
+            start += len(out)
+            writer.write_table(pa.Table.from_pandas(out[schema.names], schema=schema, preserve_index=False))
+            small.append(out[[c for c in PREDICTION_COLUMNS if c in out.columns]])
+    tmp.replace(dst)
+    return pd.concat(small, ignore_index=True)
 
 
 # --- ad-hoc inputs ------------------------------------------------------------------------------
@@ -273,17 +320,13 @@ def run(args: argparse.Namespace) -> None:
     pages_path = Path(args.pages or params.pages)
     if not pages_path.is_file():
         raise NewsauditError(f"{pages_path}: pages table not found (run the duplicates stage first)")
-    pages = pd.read_parquet(pages_path)
-    if params.text_column not in pages.columns:
-        raise NewsauditError(f"{pages_path}: no '{params.text_column}' column (params predict.text_column)")
-    annotated = annotate_predictions(pages, bundle, params)
     out = Path(args.out or params.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    annotated.to_parquet(out, index=False)
+    small = predict_parquet(pages_path, out, bundle, params)
     predictions = Path(params.predictions)
     predictions.parent.mkdir(parents=True, exist_ok=True)
-    annotated[[c for c in PREDICTION_COLUMNS if c in annotated.columns]].to_parquet(predictions, index=False)
-    stats = corpus_stats(annotated)
+    small.to_parquet(predictions, index=False)
+    stats = corpus_stats(small)
     write_json(stats, args.stats or params.stats)
     o = stats["overall"]
     log.info(

@@ -42,8 +42,17 @@ DVC_FIGURES = {
 }
 # Metrics the named sections show; any other metrics file lands in "Other metrics".
 SHOWN_METRICS = {
-    "ingest", "boilerplate", "boilerplate_benchmark", "duplicates", "duplicates_benchmark",
-    "leakage", "labels", "train", "classifier", "conflibert_comparison", "predictions",
+    "ingest",
+    "boilerplate",
+    "boilerplate_benchmark",
+    "duplicates",
+    "duplicates_benchmark",
+    "leakage",
+    "labels",
+    "train",
+    "classifier",
+    "conflibert_comparison",
+    "predictions",
 }
 
 
@@ -107,17 +116,18 @@ def render_pipeline_report(
     return render(data, subtitle)
 
 
-def render_audit_report(
-    pages: pd.DataFrame, summary: dict, removed_lines: pd.DataFrame | None = None
-) -> str:
+def render_audit_report(pages: pd.DataFrame, summary: dict, removed_lines: pd.DataFrame | None = None) -> str:
     """The report of ``newsaudit audit``: the same sections, from one audited pages table.
 
     ``pages`` is the audit's pages table (ingest columns plus whichever per-page steps ran),
     ``summary`` its ``summary.json`` content. Pure: reads no file, writes nothing.
     """
     table = PageTable(pages, "pages.parquet")
-    manifest_cols = [c for c in ("doc_id", "path", "record", "format", "status", "reason_code",
-                                 "status_reason", "n_chars") if c in pages.columns]
+    manifest_cols = [
+        c
+        for c in ("doc_id", "path", "record", "format", "status", "reason_code", "status_reason", "n_chars")
+        if c in pages.columns
+    ]
     data = ReportData(
         title="newsaudit audit report",
         metrics={"ingest": summary["ingest"]} if isinstance(summary.get("ingest"), dict) else {},
@@ -187,7 +197,8 @@ def register_cli(subparsers) -> None:
     p.add_argument("--root", default=".", help="project root holding the pipeline outputs (default: .)")
     p.add_argument("--out", default="reports/index.html", help="report file (default: reports/index.html)")
     p.add_argument(
-        "--figures", default="reports/plots/report",
+        "--figures",
+        default="reports/plots/report",
         help="SVG figures for dvc plots (default: reports/plots/report)",
     )
     p.set_defaults(func=run)

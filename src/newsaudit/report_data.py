@@ -152,9 +152,7 @@ def git_provenance(root: Path) -> dict[str, Any]:
     """Commit and whether tracked files differ from it (the report may describe uncommitted work)."""
 
     def git(*args: str) -> str:
-        return subprocess.run(
-            ["git", *args], cwd=root, capture_output=True, text=True, check=True
-        ).stdout
+        return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True).stdout
 
     try:
         commit = git("rev-parse", "HEAD").strip()
@@ -180,14 +178,16 @@ def lock_entries(lock_path: Path, own_outputs: tuple[str, ...] = ()) -> list[dic
             continue
         for kind in ("deps", "outs"):
             for item in entry.get(kind) or []:
-                rows.append({
-                    "stage": stage,
-                    "kind": kind[:-1],
-                    "path": item.get("path"),
-                    "md5": item.get("md5") or item.get("etag") or item.get("checksum"),
-                    "size": item.get("size"),
-                    "files": item.get("nfiles"),
-                })
+                rows.append(
+                    {
+                        "stage": stage,
+                        "kind": kind[:-1],
+                        "path": item.get("path"),
+                        "md5": item.get("md5") or item.get("etag") or item.get("checksum"),
+                        "size": item.get("size"),
+                        "files": item.get("nfiles"),
+                    }
+                )
     return rows
 
 
@@ -215,7 +215,8 @@ def load_pipeline(
     return ReportData(
         metrics=load_metrics(root / PATHS["metrics"]),
         manifest=pd.read_csv(manifest_path, dtype=str, keep_default_na=False)
-        if manifest_path.is_file() else None,
+        if manifest_path.is_file()
+        else None,
         clean=_table(root, "pages_clean"),
         removed_lines=pd.read_parquet(removed_path) if removed_path.is_file() else None,
         dedup=_table(root, "pages_dedup"),

@@ -225,7 +225,8 @@ def json_tables(data: Mapping[str, Any], skip: Iterable[str] = (), prefix: str =
         if not prefix and isinstance(value, Mapping) and SETTINGS.search(str(key)):
             settings.append(
                 f"<details><summary>{esc(path)}</summary>"
-                + table(["key", "value"], flatten(value, path), max_rows=500) + "</details>"
+                + table(["key", "value"], flatten(value, path), max_rows=500)
+                + "</details>"
             )
         elif is_records(value):
             blocks.append(heading(4, path) + records_table(value))
@@ -253,9 +254,9 @@ def page(title: str, subtitle: str, toc: Sequence[tuple[str, str]], body: str) -
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         # Belt and braces: even if markup slipped through, the browser may load nothing from the
         # network and run no script at all.
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
         "img-src data:; style-src 'unsafe-inline'\">\n"
         f"<title>{esc(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
-        f"<h1>{esc(title)}</h1>\n<p class=\"note\">{esc(subtitle)}</p>\n"
+        f'<h1>{esc(title)}</h1>\n<p class="note">{esc(subtitle)}</p>\n'
         f"<nav><ol>{nav}</ol></nav>\n{body}\n</body>\n</html>\n"
     )

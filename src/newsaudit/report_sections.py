@@ -48,7 +48,7 @@ class Part:
     facts: list[tuple[str, Any]] = field(default_factory=list)
 
     def render(self) -> str:
-        return f'<section>{heading(2, self.title, self.anchor)}\n{self.html}\n</section>\n'
+        return f"<section>{heading(2, self.title, self.anchor)}\n{self.html}\n</section>\n"
 
 
 def figure(svg: str, caption: str) -> str:
@@ -148,8 +148,11 @@ def ingest(data: ReportData) -> Part:
         facts = [(label, metrics[k]) for k, label in names.items() if k in metrics]
     elif manifest is not None:
         status = manifest["status"].astype(str)
-        facts = [("inputs", len(manifest)), ("inputs accepted", int((status == "accepted").sum())),
-                 ("inputs rejected", int((status == "rejected").sum()))]
+        facts = [
+            ("inputs", len(manifest)),
+            ("inputs accepted", int((status == "accepted").sum())),
+            ("inputs rejected", int((status == "rejected").sum())),
+        ]
     return Part("ingest", "Ingest: every input accounted for", html, facts=facts)
 
 
@@ -180,8 +183,12 @@ def _boilerplate_corpus(data: ReportData, metrics: dict | None, found: dict, fac
     if clean is not None and clean.has("boilerplate_frac"):
         frame = clean.read(["doc_id", "source", "boilerplate_frac"])
         frac = pd.to_numeric(frame["boilerplate_frac"], errors="coerce").dropna()
-        facts.append(("mean share of characters removed as boilerplate", round(float(frac.mean()), 4)
-                      if len(frac) else None))
+        facts.append(
+            (
+                "mean share of characters removed as boilerplate",
+                round(float(frac.mean()), 4) if len(frac) else None,
+            )
+        )
         found["boilerplate_frac"] = figs.histogram(
             frac, "Share of characters removed as boilerplate", "boilerplate fraction"
         )
@@ -224,18 +231,24 @@ def _top_lines(data: ReportData) -> str:
         sources = data.clean.read(["doc_id", "source"]).drop_duplicates("doc_id")
         lines = lines.merge(sources, on="doc_id", how="left")
     grouped = lines.groupby("text", sort=False)
-    stats = pd.DataFrame({
-        "pages": grouped["doc_id"].nunique() if "doc_id" in lines.columns else grouped.size(),
-        "occurrences": grouped.size(),
-    })
+    stats = pd.DataFrame(
+        {
+            "pages": grouped["doc_id"].nunique() if "doc_id" in lines.columns else grouped.size(),
+            "occurrences": grouped.size(),
+        }
+    )
     if "source" in lines.columns:
         stats["sources"] = grouped["source"].nunique()
     stats = stats.reset_index().sort_values(["pages", "occurrences", "text"], ascending=[False, False, True])
     stats = stats.head(TOP_LINES)
     # The most frequent reason per line (ties: alphabetical), vectorised: 10^5 lines are common.
     reasons = (
-        lines[lines["text"].isin(stats["text"])].groupby(["text", "reason"]).size().reset_index(name="n")
-        .sort_values(["text", "n", "reason"], ascending=[True, False, True]).drop_duplicates("text")
+        lines[lines["text"].isin(stats["text"])]
+        .groupby(["text", "reason"])
+        .size()
+        .reset_index(name="n")
+        .sort_values(["text", "n", "reason"], ascending=[True, False, True])
+        .drop_duplicates("text")
     )
     stats = stats.merge(reasons[["text", "reason"]], on="text", how="left")
     stats["text"] = stats["text"].map(lambda t: clip(t, 160))
@@ -284,8 +297,12 @@ def duplicates(data: ReportData) -> Part:
     if data.pipeline or bench is not None:
         html += heading(3, "Benchmark: syndicated copies with known origin")
         html += json_tables(bench) if bench is not None else missing(data, "duplicates_benchmark")
-    curve = _curve(data.plots, ("recall_vs_edit_rate", "edit_rate_recall", "recall_by_edit_rate"),
-                   ("edit_rate",), ("recall", "pair_recall"))
+    curve = _curve(
+        data.plots,
+        ("recall_vs_edit_rate", "edit_rate_recall", "recall_by_edit_rate"),
+        ("edit_rate",),
+        ("recall", "pair_recall"),
+    )
     if curve:
         found["recall_vs_edit_rate"] = figs.lines(
             curve, "Recall as edit rate grows", "edit rate", "recall", unit_square=False
@@ -295,14 +312,17 @@ def duplicates(data: ReportData) -> Part:
 
 
 def _clusters(dedup, found: dict[str, str], facts: list) -> str:
-    frame = dedup.read([
-        "doc_id", "source", "near_dup_cluster", "is_representative", "exact_dup_of", "sim_to_representative"
-    ])
+    frame = dedup.read(
+        ["doc_id", "source", "near_dup_cluster", "is_representative", "exact_dup_of", "sim_to_representative"]
+    )
     frame = frame[frame["near_dup_cluster"].notna()]
     sizes = frame.groupby("near_dup_cluster").size()
     dist = sizes.value_counts().sort_index()
     found["cluster_sizes"] = figs.bars(
-        [str(s) for s in dist.index], list(dist.values), "Cluster size distribution", "clusters",
+        [str(s) for s in dist.index],
+        list(dist.values),
+        "Cluster size distribution",
+        "clusters",
         horizontal=False,
     )
     html = heading(3, "Cluster sizes") + figure(found["cluster_sizes"], "Number of clusters of each size.")
@@ -404,8 +424,11 @@ def _split_pairs(data: Any, path: str) -> tuple[Any, list[tuple[str, dict]]]:
 
 
 def is_pair_list(value: Any) -> bool:
-    return (isinstance(value, list) and bool(value)
-            and all(isinstance(v, Mapping) and {"text_a", "text_b"} <= set(v) for v in value))
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(isinstance(v, Mapping) and {"text_a", "text_b"} <= set(v) for v in value)
+    )
 
 
 def _text_pair(where: str, example: Mapping[str, Any]) -> str:
@@ -416,7 +439,6 @@ def _text_pair(where: str, example: Mapping[str, Any]) -> str:
         for side, key in ((example.get("a", "a"), "text_a"), (example.get("b", "b"), "text_b"))
     )
     return f'<p class="mono">{esc(where)}: {esc("; ".join(facts))}</p><div class="pair">{sides}</div>'
-
 
 
 def classifier(data: ReportData) -> Part:
@@ -552,8 +574,11 @@ def predictions(data: ReportData) -> Part:
         frame = pred.read(["doc_id", "source", "conflict_prob", "conflict_label", "classified"])
         # Pages the model did not score (other language, stub, duplicate...) have a null flag:
         # shares are of the scored pages, never of all pages.
-        scored = (frame["classified"].fillna(False).astype(bool) if "classified" in frame
-                  else frame["conflict_label"].notna())
+        scored = (
+            frame["classified"].fillna(False).astype(bool)
+            if "classified" in frame
+            else frame["conflict_label"].notna()
+        )
         frame = frame.assign(
             source=frame["source"].fillna("(none)").astype(str) if "source" in frame else "(none)",
             event=frame["conflict_label"].fillna(False).astype(bool),
@@ -563,15 +588,17 @@ def predictions(data: ReportData) -> Part:
         if "conflict_prob" in frame:
             agg["mean_prob"] = ("conflict_prob", "mean")
         stats = frame.groupby("source").agg(**agg).reset_index()
-        stats["share_of_scored"] = (stats["conflict_events"] / stats["scored"].where(stats["scored"] > 0))
+        stats["share_of_scored"] = stats["conflict_events"] / stats["scored"].where(stats["scored"] > 0)
         stats = stats.sort_values(["pages", "source"], ascending=[False, True])
         events, n_scored = int(frame["event"].sum()), int(frame["scored"].sum())
         html += table(None, [["pages", len(frame)], ["scored", n_scored], ["conflict events", events]])
         facts += [("pages scored by the classifier", n_scored), ("pages flagged as conflict events", events)]
         top = stats[stats["scored"] > 0].head(TOP_SOURCES)
         found["predictions_by_source"] = figs.bars(
-            top["source"], top["share_of_scored"].fillna(0),
-            "Share of scored pages flagged as conflict events", "share",
+            top["source"],
+            top["share_of_scored"].fillna(0),
+            "Share of scored pages flagged as conflict events",
+            "share",
         )
         caption = "Conflict-event share of scored pages, largest sources."
         html += figure(found["predictions_by_source"], caption)

@@ -194,8 +194,9 @@ def train_model(labels: pd.DataFrame, params: TrainParams) -> tuple[dict[str, An
     thresholds = {"dev": dev_threshold}
     if params.threshold_source == "loso_dev":
         decision, loso_f1 = loso_decision_threshold(train, dev, params, c)
-        thresholds.update(loso_dev=calibrated_at(model, decision), loso_dev_decision=decision,
-                          loso_dev_pooled_f1=loso_f1)
+        thresholds.update(
+            loso_dev=calibrated_at(model, decision), loso_dev_decision=decision, loso_dev_pooled_f1=loso_f1
+        )
     threshold = thresholds[params.threshold_source]
     bundle = {
         "format": BUNDLE_FORMAT,
@@ -220,8 +221,13 @@ def train_model(labels: pd.DataFrame, params: TrainParams) -> tuple[dict[str, An
     return bundle, summary
 
 
-def model_card(summary: dict[str, Any], params: TrainParams, label_params: dict[str, Any],
-               label_report: dict[str, Any] | None, seconds: float) -> str:
+def model_card(
+    summary: dict[str, Any],
+    params: TrainParams,
+    label_params: dict[str, Any],
+    label_report: dict[str, Any] | None,
+    seconds: float,
+) -> str:
     dev = summary["dev"]
     lines = [
         "# Model card: conflict-event classifier (`models/conflict_clf.skops`)",
@@ -235,8 +241,11 @@ def model_card(summary: dict[str, Any], params: TrainParams, label_params: dict[
         + f"; logistic regression (C={summary['selected_C']:g}, class_weight={params.class_weight}), "
         f"{params.calibration} calibration with {params.calibration_folds}-fold CV on train; "
         f"decision threshold {summary['threshold']:.4f} ({params.threshold_source}: "
-        + ("best F1 on dev" if params.threshold_source == "dev" else
-           "best F1 on each source's dev rows scored by a model trained without that source")
+        + (
+            "best F1 on dev"
+            if params.threshold_source == "dev"
+            else "best F1 on each source's dev rows scored by a model trained without that source"
+        )
         + ").",
         "",
         "**Data.** `data/processed/labels.parquet` from the ConfliBERT evaluation sets "
@@ -251,8 +260,13 @@ def model_card(summary: dict[str, Any], params: TrainParams, label_params: dict[
         "",
     ]
     if label_report:
-        lines += ["**Leakage handling.** " + yaml.safe_dump(label_report.get("leakage", {}), sort_keys=True,
-                                                            default_flow_style=True).strip(), ""]
+        lines += [
+            "**Leakage handling.** "
+            + yaml.safe_dump(
+                label_report.get("leakage", {}), sort_keys=True, default_flow_style=True
+            ).strip(),
+            "",
+        ]
     lines += [
         "**Training parameters** (`params.yaml`, section `train`):",
         "",
@@ -308,8 +322,14 @@ def run(args: argparse.Namespace) -> None:
     card = model_card(summary, params, label_rules, label_report, seconds)
     Path(args.card).write_text(card, encoding="utf-8")
     write_json(summary, args.metrics)
-    log.info("train: C=%g threshold=%.4f dev F1=%.4f in %.1fs -> %s",
-             summary["selected_C"], summary["threshold"], summary["dev"]["f1"], seconds, args.model)
+    log.info(
+        "train: C=%g threshold=%.4f dev F1=%.4f in %.1fs -> %s",
+        summary["selected_C"],
+        summary["threshold"],
+        summary["dev"]["f1"],
+        seconds,
+        args.model,
+    )
 
 
 def register_cli(subparsers) -> None:
