@@ -35,7 +35,6 @@ from newsaudit.boilerplate_linemodel import LineModel, load_line_model
 from newsaudit.boilerplate_lines import (
     KEYWORD_GROUPS,
     PageLines,
-    normalize_line,
     normalize_lines,
     split_lines,
 )
@@ -458,7 +457,7 @@ def corpus_stats(
             zip(pages["doc_id"].astype(str), pages.get("source", pd.Series(dtype=object)), strict=False)
         )
         tmp = removed[removed["reason"].isin(["site_template", "pattern"])].copy()
-        tmp["norm"] = tmp["text"].map(normalize_line)
+        tmp["norm"] = normalize_lines(tmp["text"].tolist())
         tmp["src"] = tmp["doc_id"].map(src_of)
         agg = tmp.groupby("norm").agg(
             pages=("doc_id", "nunique"), sources=("src", "nunique"), reason=("reason", "first")

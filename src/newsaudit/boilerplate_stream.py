@@ -6,9 +6,9 @@ passes over batches of ``batch_rows`` rows:
 1. site-template counts: per batch, on how many pages each (source, line hash) occurs; partial
    counts are merged every few batches, so memory holds one row per distinct (source, line), as
    numbers, never the text. Then the template index (the lines that are templates) is built;
-2. cleaning: batches go to a process pool (the line model and the index are sent to each worker
-   once, by the pool initializer) and come back in order; pages and removed lines are appended to
-   their Parquet files as they arrive, at most ``2 x workers`` batches in flight.
+2. cleaning: batches go to a process pool (:func:`newsaudit.parallel.ordered_map`: the line model
+   and the index reach each worker once) and come back in order; pages and removed lines are
+   appended to their Parquet files as they arrive, at most ``2 x workers`` batches in flight.
 
 The removed-lines statistics are accumulated batch by batch; the "top boilerplate lines" table
 reads back only the site-template and pattern lines.
@@ -17,12 +17,9 @@ reads back only the site-template and pattern lines.
 from __future__ import annotations
 
 import logging
-import multiprocessing as mp
 from collections import Counter
 from collections.abc import Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -44,6 +41,7 @@ from newsaudit.boilerplate import (
 from newsaudit.boilerplate_linemodel import LineModel
 from newsaudit.boilerplate_lines import split_lines
 from newsaudit.errors import NewsauditError
+from newsaudit.parallel import STATE, ordered_map
 
 log = logging.getLogger(__name__)
 
@@ -99,35 +97,8 @@ def count_templates(src: Path, params: BoilerplateParams, rows: int) -> Template
     return build_template_index(counts, dict(sorted(source_pages.items())), params)
 
 
-# Worker state, set once per process by the pool initializer (not pickled with every batch).
-_WORKER: dict[str, Any] = {}
-
-
-def _init_worker(templates: TemplateIndex, params: BoilerplateParams, line_model: LineModel | None) -> None:
-    from threadpoolctl import threadpool_limits
-
-    # one OpenMP thread per worker process: the model's threads would oversubscribe the cores
-    _WORKER["limits"] = threadpool_limits(1)
-    _WORKER.update(templates=templates, params=params, line_model=line_model)
-
-
 def _clean_batch(batch: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    return annotate_batch(batch, _WORKER["templates"], _WORKER["params"], _WORKER["line_model"])
-
-
-def _ordered(pool: ProcessPoolExecutor | None, batches: Iterator[pd.DataFrame], window: int):
-    """Results of ``_clean_batch`` in input order, with at most ``window`` batches in flight."""
-    if pool is None:
-        for batch in batches:
-            yield _clean_batch(batch)
-        return
-    pending: list[Future] = []
-    for batch in batches:
-        pending.append(pool.submit(_clean_batch, batch))
-        if len(pending) >= window:
-            yield pending.pop(0).result()
-    for fut in pending:
-        yield fut.result()
+    return annotate_batch(batch, STATE["templates"], STATE["params"], STATE["line_model"])
 
 
 def _schema(source: pa.Schema) -> pa.Schema:
@@ -163,41 +134,20 @@ def clean_parquet(
     )
     lines_by_reason: Counter = Counter()
     chars_by_reason: Counter = Counter()
-    pool = None
-    if workers > 1:
-        # spawn: the parent may hold threads (pyarrow, the RSS sampler) that fork would copy mid-state
-        pool = ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=mp.get_context("spawn"),
-            initializer=_init_worker,
-            initargs=(templates, params, line_model),
-        )
-    else:
-        _WORKER.update(templates=templates, params=params, line_model=line_model)
-    try:
-        with (
-            pq.ParquetWriter(tmp, schema) as writer,
-            pq.ParquetWriter(tmp_removed, REMOVED_SCHEMA) as removed_w,
-        ):
-            results = _ordered(pool, _batches(src, rows), window=2 * max(1, workers))
-            for out, removed in tqdm(results, desc="boilerplate", unit="batch", disable=None):
-                writer.write_table(
-                    pa.Table.from_pandas(out[schema.names], schema=schema, preserve_index=False)
-                )
-                removed = removed.astype({"reason": pd.CategoricalDtype(list(REASONS))})
-                removed_w.write_table(
-                    pa.Table.from_pandas(removed, schema=REMOVED_SCHEMA, preserve_index=False)
-                )
-                lines_by_reason.update(removed["reason"].astype(str).tolist())
-                chars_by_reason.update(
-                    removed.assign(n=removed["text"].str.len())
-                    .groupby("reason", observed=True)["n"]
-                    .sum()
-                    .to_dict()
-                )
-    finally:
-        if pool is not None:
-            pool.shutdown()
+    state = {"templates": templates, "params": params, "line_model": line_model}
+    with pq.ParquetWriter(tmp, schema) as writer, pq.ParquetWriter(tmp_removed, REMOVED_SCHEMA) as removed_w:
+        results = ordered_map(_clean_batch, _batches(src, rows), workers, state)
+        for out, removed in tqdm(results, desc="boilerplate", unit="batch", disable=None):
+            writer.write_table(pa.Table.from_pandas(out[schema.names], schema=schema, preserve_index=False))
+            removed = removed.astype({"reason": pd.CategoricalDtype(list(REASONS))})
+            removed_w.write_table(pa.Table.from_pandas(removed, schema=REMOVED_SCHEMA, preserve_index=False))
+            lines_by_reason.update(removed["reason"].astype(str).tolist())
+            chars_by_reason.update(
+                removed.assign(n=removed["text"].str.len())
+                .groupby("reason", observed=True)["n"]
+                .sum()
+                .to_dict()
+            )
     tmp.replace(dst)
     tmp_removed.replace(removed_dst)
     return stream_stats(dst, removed_dst, params, lines_by_reason, chars_by_reason)

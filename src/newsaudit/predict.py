@@ -33,6 +33,7 @@ from newsaudit.classifier_common import load_model
 from newsaudit.config import Section, load_params, section
 from newsaudit.errors import NewsauditError
 from newsaudit.io import write_json
+from newsaudit.parallel import STATE, ordered_map
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,7 @@ class PredictParams(Section):
     min_chars: int = 200  # below this a page is a stub, not an article
     top_terms: int = 5
     batch_size: int = 2000  # pages vectorised at once (bounds memory)
+    workers: int = 2  # processes scoring batches
 
 
 # The predictions table: one row per page, what the classify stage decided and why.
@@ -95,21 +97,45 @@ def unclassified_reason(pages: pd.DataFrame, params: PredictParams) -> pd.Series
     return reason
 
 
-def contributing_terms(bundle: dict[str, Any], texts: list[str], k: int) -> list[str]:
-    """The k features that pushed each text most towards 'conflict event' (tf-idf × weight)."""
-    pipe = bundle["model"].calibrated_classifiers_[0].estimator
-    features = pipe.named_steps["features"]
-    coef = pipe.named_steps["clf"].coef_.ravel()
-    names = features.get_feature_names_out()
-    x = features.transform(texts).tocsr()
+def _top_terms(x, coef: np.ndarray, names: np.ndarray, k: int) -> list[str]:
+    """Per row of the tf-idf matrix: the k features that pushed it most towards 'conflict event'."""
+    x = x.tocsr()
     out = []
     for i in range(x.shape[0]):
-        row = x.getrow(i)
-        contrib = row.data * coef[row.indices]
+        lo, hi = x.indptr[i], x.indptr[i + 1]
+        idx = x.indices[lo:hi]
+        contrib = x.data[lo:hi] * coef[idx]
         order = np.argsort(-contrib, kind="stable")[:k]
-        terms = [str(names[row.indices[j]]).split("__", 1)[-1] for j in order if contrib[j] > 0]
-        out.append("; ".join(terms))
+        out.append("; ".join(str(names[idx[j]]).split("__", 1)[-1] for j in order if contrib[j] > 0))
     return out
+
+
+def contributing_terms(bundle: dict[str, Any], texts: list[str], k: int) -> list[str]:
+    """The k features that pushed each text most towards 'conflict event' (tf-idf × weight)."""
+    return score_texts(bundle, texts, k)[1]
+
+
+def score_texts(bundle: dict[str, Any], texts: list[str], k: int) -> tuple[np.ndarray, list[str]]:
+    """Calibrated probability and contributing terms of each text, vectorising the texts once.
+
+    ``CalibratedClassifierCV(ensemble=False)`` holds one pipeline and one calibrator; its
+    ``predict_proba`` would vectorise the texts a second time (the slowest part). The result is the
+    same: the calibrator applied to the pipeline's decision function, clipped as scikit-learn does
+    (tested against ``predict_proba``).
+    """
+    model = bundle["model"]
+    pipe = model.calibrated_classifiers_[0].estimator
+    features, clf = pipe.named_steps["features"], pipe.named_steps["clf"]
+    x = features.transform(texts)
+    single = len(model.calibrated_classifiers_) == 1 and model.method in ("sigmoid", "isotonic")
+    if single and len(model.classes_) == 2:
+        prob = model.calibrated_classifiers_[0].calibrators[0].predict(clf.decision_function(x))
+        prob = np.asarray(prob, dtype=float)
+        prob[(prob > 1.0) & (prob <= 1.0 + 1e-5)] = 1.0
+    else:
+        prob = model.predict_proba(texts)[:, 1]
+    names = features.get_feature_names_out()
+    return prob, _top_terms(x, clf.coef_.ravel(), names, k)
 
 
 def annotate_predictions(pages: pd.DataFrame, model: dict[str, Any], params: PredictParams) -> pd.DataFrame:
@@ -127,8 +153,8 @@ def annotate_predictions(pages: pd.DataFrame, model: dict[str, Any], params: Pre
     for start in range(0, len(todo), params.batch_size):
         idx = todo[start : start + params.batch_size]
         batch = texts[start : start + params.batch_size]
-        prob[idx] = model["model"].predict_proba(batch)[:, 1]
-        for i, t in zip(idx, contributing_terms(model, batch, params.top_terms), strict=True):
+        prob[idx], batch_terms = score_texts(model, batch, params.top_terms)
+        for i, t in zip(idx, batch_terms, strict=True):
             terms[i] = t
     classified = reason.isna().to_numpy()
     out["conflict_prob"] = pd.array(np.where(classified, prob, np.nan), dtype="Float64")
@@ -191,6 +217,10 @@ def cluster_sizes(near_dup_cluster: pd.Series) -> pd.Series:
     return sizes.fillna(1).astype("int64")
 
 
+def _annotate_batch(batch: pd.DataFrame) -> pd.DataFrame:
+    return annotate_predictions(batch, STATE["model"], STATE["params"])
+
+
 def predict_parquet(src: Path, dst: Path, model: dict[str, Any], params: PredictParams) -> pd.DataFrame:
     """Score ``src`` batch by batch into ``dst``; returns the small prediction columns (no text).
 
@@ -209,9 +239,9 @@ def predict_parquet(src: Path, dst: Path, model: dict[str, Any], params: Predict
     schema = pa.schema([f for f in source if f.name not in {a.name for a in added}] + added)
     tmp = dst.with_name(dst.name + ".partial")
     start, small = 0, []
+    batches = (rb.to_pandas() for rb in pq.ParquetFile(src).iter_batches(batch_size=params.batch_size))
     with pq.ParquetWriter(tmp, schema) as writer:
-        for rb in pq.ParquetFile(src).iter_batches(batch_size=params.batch_size):
-            out = annotate_predictions(rb.to_pandas(), model, params)
+        for out in ordered_map(_annotate_batch, batches, params.workers, {"model": model, "params": params}):
             if sizes is not None:
                 out["cluster_size"] = sizes.iloc[start : start + len(out)].to_numpy()
             start += len(out)
