@@ -24,24 +24,49 @@ def bundle():
 
 
 def pages() -> pd.DataFrame:
-    return pd.DataFrame({
-        "doc_id": ["a", "b", "c", "d", "e", "f", "g", "h"],
-        "source": ["s1", "s1", "s1", "s2", "s2", "s2", "s2", "s2"],
-        "language": ["en", "en", "en", "fr", "en", None, "en", "en"],
-        "status": ["accepted", "accepted", "rejected", "accepted", "accepted", "accepted", "accepted",
-                   "accepted"],
-        "clean_text": [ATTACK, CALM, None, "des militants ont attaqué " * 20, ATTACK, CALM, "short", CALM],
-        "is_error_page": [False, False, False, False, False, False, False, True],
-        "is_representative": [True, True, True, True, False, True, True, True],
-        "near_dup_cluster": [1, 2, None, 3, 1, 4, 5, 6],
-    })
+    return pd.DataFrame(
+        {
+            "doc_id": ["a", "b", "c", "d", "e", "f", "g", "h"],
+            "source": ["s1", "s1", "s1", "s2", "s2", "s2", "s2", "s2"],
+            "language": ["en", "en", "en", "fr", "en", None, "en", "en"],
+            "status": [
+                "accepted",
+                "accepted",
+                "rejected",
+                "accepted",
+                "accepted",
+                "accepted",
+                "accepted",
+                "accepted",
+            ],
+            "clean_text": [
+                ATTACK,
+                CALM,
+                None,
+                "des militants ont attaqué " * 20,
+                ATTACK,
+                CALM,
+                "short",
+                CALM,
+            ],
+            "is_error_page": [False, False, False, False, False, False, False, True],
+            "is_representative": [True, True, True, True, False, True, True, True],
+            "near_dup_cluster": [1, 2, None, 3, 1, 4, 5, 6],
+        }
+    )
 
 
 def test_annotate_scores_only_eligible_pages_and_gives_reasons(bundle):
     out = annotate_predictions(pages(), bundle, PredictParams())
     assert out["classified"].tolist() == [True, True, False, False, False, False, False, False]
     assert out["unclassified_reason"].tolist()[2:] == [
-        "rejected", "language_not_supported", "near_duplicate", "language_unknown", "too_short", "error_page"]
+        "rejected",
+        "language_not_supported",
+        "near_duplicate",
+        "language_unknown",
+        "too_short",
+        "error_page",
+    ]
     assert out["conflict_label"].tolist()[:2] == [True, False]
     # Unscored pages are null, never silently negative.
     assert out["conflict_label"].iloc[2:].isna().all()
@@ -93,9 +118,13 @@ def test_cli_predict_ad_hoc_writes_every_text(bundle, tmp_path):
     params = tmp_path / "params.yaml"
     params.write_text("{}\n", encoding="utf-8")
     src = tmp_path / "in.jsonl"
-    src.write_text("\n".join(json.dumps({"id": i, "text": t}) for i, t in
-                             [("x", ATTACK), ("y", CALM), ("z", "des militants ont attaqué la ville " * 5)]),
-                   encoding="utf-8")
+    src.write_text(
+        "\n".join(
+            json.dumps({"id": i, "text": t})
+            for i, t in [("x", ATTACK), ("y", CALM), ("z", "des militants ont attaqué la ville " * 5)]
+        ),
+        encoding="utf-8",
+    )
     out = tmp_path / "out.csv"
     argv = ["--params", str(params), "predict", str(src), "--out", str(out), "--model", str(model)]
     assert cli.main(argv) == 0
@@ -112,3 +141,31 @@ def test_cli_predict_missing_model_exits_2(tmp_path):
     params.write_text("{}\n", encoding="utf-8")
     code = cli.main(["--params", str(params), "predict", "--model", str(tmp_path / "none.skops")])
     assert code == 2
+
+
+def test_score_texts_matches_predict_proba_exactly(bundle):
+    from newsaudit.predict import score_texts
+
+    texts = [*make_labels()["text"].tolist()[:200], ATTACK, CALM]
+    prob, terms = score_texts(bundle, texts, 3)
+    assert (prob == bundle["model"].predict_proba(texts)[:, 1]).all()
+    assert len(terms) == len(texts) and all(t.count(";") <= 2 for t in terms)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_predict_parquet_streams_batches_with_corpus_wide_cluster_sizes(bundle, tmp_path, workers):
+    from newsaudit.predict import predict_parquet
+
+    src, dst = tmp_path / "pages.parquet", tmp_path / "out.parquet"
+    frame = pages().assign(near_dup_cluster=lambda d: d["near_dup_cluster"].astype("string"))
+    frame.to_parquet(src, index=False)
+    params = PredictParams(batch_size=3, workers=workers)
+    small = predict_parquet(src, dst, bundle, params)
+    whole = annotate_predictions(frame, bundle, params)
+    got = pd.read_parquet(dst)
+    # batches of 3 rows split cluster "1" (rows a and e) across batches: its size is still 2
+    assert got["cluster_size"].tolist() == whole["cluster_size"].tolist() == [2, 1, 1, 1, 2, 1, 1, 1]
+    assert got["conflict_prob"].tolist() == pytest.approx(
+        whole["conflict_prob"].astype(float).tolist(), nan_ok=True
+    )
+    assert small["doc_id"].tolist() == frame["doc_id"].tolist()
