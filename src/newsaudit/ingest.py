@@ -28,7 +28,6 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from functools import lru_cache
@@ -46,6 +45,7 @@ from tqdm import tqdm
 from newsaudit.config import Section, load_params, section
 from newsaudit.errors import NewsauditError
 from newsaudit.io import write_json
+from newsaudit.parallel import ordered_map
 
 log = logging.getLogger(__name__)
 
@@ -644,15 +644,12 @@ def ingest_rows(corpus: CorpusParams, params: IngestParams) -> Iterator[dict]:
     inputs = discover(corpus)
     jobs = [(str(path), rel, params) for path, rel in inputs]
     progress = tqdm(total=len(jobs), desc="ingest", unit="file", disable=None)
-    if params.workers > 1 and len(jobs) > 1:
-        with ProcessPoolExecutor(max_workers=params.workers) as pool:
-            for rows in pool.map(read_input, jobs, chunksize=8):
-                progress.update()
-                yield from rows
-    else:
-        for job in jobs:
-            progress.update()
-            yield from read_input(job)
+    # At most 2 x workers files in flight: a large corpus must not pile up parsed rows in memory
+    # while the writer catches up (pool.map would submit every file at once).
+    workers = params.workers if len(jobs) > 1 else 1
+    for rows in ordered_map(read_input, jobs, workers, {}):
+        progress.update()
+        yield from rows
     progress.close()
 
 
