@@ -90,3 +90,37 @@ def test_audit_runs_the_per_page_steps_and_says_what_it_skipped(tmp_path):
     assert pages.loc["003_c.txt", "near_dup_cluster"] != pages.loc["002_b.txt", "near_dup_cluster"]
     html = (tmp_path / "out" / "report.html").read_text()
     assert "<script>alert(1)</script>" not in html
+
+
+def test_unknown_engine_is_named(tmp_path):
+    corpus = make_corpus(tmp_path / "crawl")
+    with pytest.raises(NewsauditError, match="engine 'spark'"):
+        audit(corpus, tmp_path / "out", {"engine": "spark"}, tmp_path / "models")
+
+
+@pytest.mark.slow
+def test_dask_engine_writes_the_local_engines_pages(tmp_path):
+    """Both engines through the command, on a corpus with a copy, a repeated paragraph, an empty
+    file and site furniture; a 2-worker LocalCluster with small partitions."""
+    corpus = tmp_path / "crawl"
+    corpus.mkdir()
+    for i in range(12):
+        body = f"{TEXT} Report number {i} from the northern province.\n" * (2 if i == 3 else 1)
+        (corpus / f"site{i % 2}.example_{i:03d}.txt").write_text(
+            f"Home | Menu\n{body}© 2024 All rights reserved\n"
+        )
+    (corpus / "site0.example_copy.txt").write_text((corpus / "site0.example_004.txt").read_text())
+    (corpus / "site1.example_empty.txt").write_bytes(b"")
+    params = {"dask": {"workers": 2, "partition_rows": 4}}
+    local = audit(corpus, tmp_path / "local", params, tmp_path / "models", engine="local").summary
+    dask = audit(corpus, tmp_path / "dask", params, tmp_path / "models", engine="dask").summary
+    a, b = pd.read_parquet(tmp_path / "local/pages.parquet"), pd.read_parquet(tmp_path / "dask/pages.parquet")
+    assert list(a.columns) == list(b.columns) and len(a) == len(b) == 14
+    for col in a.columns:
+        assert a[col].astype(object).where(a[col].notna(), None).tolist() == (
+            b[col].astype(object).where(b[col].notna(), None).tolist()
+        ), col
+    assert a["exact_dup_of"].notna().sum() == 1 and a["repeated_paragraphs_removed"].sum() >= 1
+    for key in ("ingest", "boilerplate", "duplicates"):
+        assert local[key] == dask[key], key
+    assert dask["engine"]["name"] == "dask" and "duplicates" in dask["engine"]["shuffles"]

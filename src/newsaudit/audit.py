@@ -113,6 +113,17 @@ def _run_measured(name: str, ctx: AuditContext, fn: Callable[[], Any]) -> Any:
     return result
 
 
+ENGINES = ("local", "dask")
+
+
+def engine_of(params: dict, engine: str | None) -> str:
+    """The engine asked for (``--engine``), else params.yaml's ``engine``; a clear error otherwise."""
+    name = engine or params.get("engine", "local")
+    if name not in ENGINES:
+        raise NewsauditError(f"engine {name!r} (params.yaml 'engine' or --engine): expected one of {ENGINES}")
+    return name
+
+
 def audit(
     corpus: Path,
     out: Path,
@@ -121,13 +132,17 @@ def audit(
     force: bool = False,
     report: bool = False,
     measure_steps: bool = False,
+    engine: str | None = None,
+    scheduler: str | None = None,
 ) -> AuditContext:
     """Run ingest and the per-page steps from file to file; ``out/pages.parquet`` is the last table.
 
     Intermediate tables live in ``out/.steps/`` and are removed at the end. Returns the context:
     its ``summary`` is what ``summary.json`` holds, its ``measurements`` the per-step time and
-    memory when ``measure_steps`` is on.
+    memory when ``measure_steps`` is on. ``engine="dask"`` runs the same steps on a Dask cluster
+    (:mod:`newsaudit.engine_dask`; ``scheduler`` overrides ``dask.scheduler``).
     """
+    engine = engine_of(params, engine)
     check_out_dir(corpus, out, force)
     out.mkdir(parents=True, exist_ok=True)
     steps_dir = out / ".steps"
@@ -136,6 +151,9 @@ def audit(
     ingest_params = section(params, "ingest", IngestParams)
     ctx = AuditContext(params=params, models=models, out=out, measure=measure_steps)
     ctx.summary["corpus"] = str(corpus)
+    if engine == "dask":
+        _audit_dask(ctx, corpus_params, ingest_params, steps_dir, scheduler)
+        return _finish(ctx, out / "pages.parquet", report)
     current = steps_dir / "ingest.parquet"
     ctx.summary["ingest"] = _run_measured(
         "ingest", ctx, lambda: ingest(corpus_params, ingest_params, current)
@@ -152,16 +170,77 @@ def audit(
         current.unlink()
         current = nxt
         ctx.summary["steps"].append(name)
-    pages_path = out / "pages.parquet"
-    current.replace(pages_path)
+    current.replace(out / "pages.parquet")
     steps_dir.rmdir()
-    write_json(ctx.summary, out / "summary.json")
+    return _finish(ctx, out / "pages.parquet", report)
+
+
+def _finish(ctx: AuditContext, pages_path: Path, report: bool) -> AuditContext:
+    write_json(ctx.summary, ctx.out / "summary.json")
     if report:
         from newsaudit.report import write_audit_report
 
-        write_audit_report(out, pd.read_parquet(pages_path), ctx.summary)
-    log.info("audit: %d pages -> %s", ctx.summary["ingest"]["inputs"], out)
+        write_audit_report(ctx.out, pd.read_parquet(pages_path), ctx.summary)
+    log.info("audit: %d pages -> %s", ctx.summary["ingest"]["inputs"], ctx.out)
     return ctx
+
+
+def _audit_dask(
+    ctx: AuditContext,
+    corpus: CorpusParams,
+    ingest_params: IngestParams,
+    steps_dir: Path,
+    scheduler: str | None,
+) -> None:
+    """The same steps on a Dask cluster: ingest, then boilerplate -> duplicates -> predict as one
+    graph (:func:`newsaudit.engine_dask.audit_pages_dask`), whose table is gathered on the client."""
+    from newsaudit.boilerplate import BoilerplateParams, corpus_stats
+    from newsaudit.boilerplate_linemodel import load_line_model
+    from newsaudit.classifier_common import load_model
+    from newsaudit.duplicates import DuplicatesParams, duplicate_stats
+    from newsaudit.engine_dask import DaskParams, audit_pages_dask, connect, ingest_dask
+    from newsaudit.predict import PredictParams
+    from newsaudit.predict import corpus_stats as prediction_stats
+
+    dask_params = section(ctx.params, "dask", DaskParams)
+    if scheduler:
+        dask_params = dask_params.model_copy(update={"scheduler": scheduler})
+    bp = section(ctx.params, "boilerplate", BoilerplateParams)
+    line_path = ctx.models / Path(bp.line_model).name
+    line_model = load_line_model(line_path) if line_path.is_file() else None
+    ctx.summary["line_model"] = (
+        str(line_path)
+        if line_model
+        else (f"none at {line_path}: fallback rule (lines of {bp.fallback_min_words}+ words)")
+    )
+    pp = section(ctx.params, "predict", PredictParams)
+    clf_path = ctx.models / Path(pp.model).name
+    bundle = load_model(clf_path) if clf_path.is_file() else None
+    ctx.summary["engine"] = {"name": "dask", "scheduler": dask_params.scheduler}
+    ingested = steps_dir / "ingest.parquet"
+    with connect(dask_params) as client:
+        ctx.summary["ingest"] = _run_measured(
+            "ingest", ctx, lambda: ingest_dask(client, corpus, ingest_params, ingested)
+        )
+        result = _run_measured(
+            "per_page_steps",
+            ctx,
+            lambda: audit_pages_dask(client, ingested, ctx.params, line_model, bundle),
+        )
+    ingested.unlink()
+    steps_dir.rmdir()
+    pages = result.pages
+    ctx.summary["steps"] = ["ingest", "boilerplate", "duplicates"] + (["predict"] if bundle else [])
+    ctx.summary["skipped_steps"] = (
+        {} if bundle else {"predict": f"no trained classifier at {clf_path} (run `make repro` first)"}
+    )
+    ctx.summary["boilerplate"] = corpus_stats(pages, result.removed, bp)
+    ctx.summary["duplicates"] = duplicate_stats(pages, section(ctx.params, "duplicates", DuplicatesParams))
+    if bundle:
+        ctx.summary["predictions"] = prediction_stats(pages)
+    ctx.summary["engine"]["shuffles"] = result.notes
+    pages.to_parquet(ctx.out / "pages.parquet", index=False)
+    result.removed.to_parquet(ctx.out / "removed_lines.parquet", index=False)
 
 
 def register_cli(sub) -> None:
@@ -171,8 +250,25 @@ def register_cli(sub) -> None:
     p.add_argument("--models", type=Path, default=Path("models"), help="trained artefacts (default: models/)")
     p.add_argument("--force", action="store_true", help="replace results already in --out")
     p.add_argument("--report", action="store_true", help="also write DIR/report.html (self-contained HTML)")
+    p.add_argument(
+        "--engine", choices=ENGINES, default=None, help="local or dask (default: params.yaml engine)"
+    )
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        help="Dask scheduler address (default: dask.scheduler; 'local' = LocalCluster)",
+    )
     p.set_defaults(func=_cli)
 
 
 def _cli(args) -> None:
-    audit(args.corpus, args.out, load_params(args.params), args.models, force=args.force, report=args.report)
+    audit(
+        args.corpus,
+        args.out,
+        load_params(args.params),
+        args.models,
+        force=args.force,
+        report=args.report,
+        engine=args.engine,
+        scheduler=args.scheduler,
+    )
