@@ -33,8 +33,6 @@ from newsaudit.io import write_json
 
 log = logging.getLogger(__name__)
 
-STAGES = ("ingest", "boilerplate", "duplicates", "predict")
-
 
 class BenchParams(Section):
     """``params.yaml`` section ``bench``."""
@@ -101,7 +99,9 @@ def near_duplicate_quality(pages: pd.DataFrame, truth: pd.DataFrame) -> dict[str
     }
 
 
-def run_size(n_pages: int, params: dict, bench: BenchParams, syn: SyndicationParams) -> dict[str, Any]:
+def run_size(
+    n_pages: int, params: dict, bench: BenchParams, syn: SyndicationParams, engine: str = "local"
+) -> dict[str, Any]:
     """Build the N-page corpus (or reuse it), audit it with measurements, score the clusters."""
     from newsaudit.audit import audit
 
@@ -111,13 +111,11 @@ def run_size(n_pages: int, params: dict, bench: BenchParams, syn: SyndicationPar
     built_s = time.perf_counter() - t0
     corpus_mb = _mb(corpus)
     log.info("bench: %d pages (%.0f MB) in %s; auditing", n_pages, corpus_mb, corpus)
-    ctx = audit(corpus, folder / "audit", params, Path(bench.models), force=True, measure_steps=True)
-    stages = {}
-    for name in STAGES:
-        m = ctx.measurements.get(name)
-        if m is None:
-            stages[name] = {"skipped": ctx.summary["skipped_steps"].get(name, "not run")}
-            continue
+    out = folder / f"audit-{engine}"
+    ctx = audit(corpus, out, params, Path(bench.models), force=True, measure_steps=True, engine=engine)
+    stages: dict[str, Any] = {name: {"skipped": why} for name, why in ctx.summary["skipped_steps"].items()}
+    # local: one entry per step; dask: ingest, then the per-page steps as one graph
+    for name, m in ctx.measurements.items():
         stages[name] = {
             "seconds": round(m.seconds, 2),
             "pages_per_s": round(n_pages / m.seconds, 1),
@@ -131,6 +129,7 @@ def run_size(n_pages: int, params: dict, bench: BenchParams, syn: SyndicationPar
     truth = pd.read_parquet(folder / "truth.parquet")
     return {
         "pages": n_pages,
+        "engine": engine,
         "corpus_mb": round(corpus_mb, 1),
         "corpus_build_seconds": round(built_s, 1),
         "stages": stages,
@@ -141,7 +140,7 @@ def run_size(n_pages: int, params: dict, bench: BenchParams, syn: SyndicationPar
             "peak_rss_mb": round(max(m.peak_rss_mb for m in ctx.measurements.values()), 1),
         },
         "near_duplicates_vs_planted": near_duplicate_quality(pages, truth),
-        "audit_dir": str(folder / "audit"),
+        "audit_dir": str(out),
     }
 
 
@@ -162,7 +161,7 @@ def compare_implementations(run: dict[str, Any], bench: BenchParams, dup: Duplic
 
 def check_targets(report: dict[str, Any], targets: dict[str, float]) -> dict[str, Any]:
     """Each target with the measured value and whether it is met (None: not measured in this run)."""
-    runs = {r["pages"]: r for r in report["runs"]}
+    runs = {r["pages"]: r for r in report["runs"] if r.get("engine", "local") == "local"}
     out: dict[str, Any] = {}
     at_100k = runs.get(100_000)
     out["pages_per_s_at_100k"] = at_100k["overall"]["pages_per_s"] if at_100k else None
@@ -191,14 +190,14 @@ def print_summary(report: dict[str, Any]) -> None:
         f"machine: {report['machine']['cpu']}, {report['machine']['cores']} cores, "
         f"{report['machine']['memory_gb']} GB"
     )
-    header = f"{'pages':>9} {'stage':<12} {'seconds':>9} {'pages/s':>9} {'MB/s':>7} {'peak RSS MB':>12}"
-    print(header)
+    print(f"{'pages':>9} {'engine':<6} {'stage':<15} {'seconds':>8} {'pages/s':>8} ", end="")
+    print(f"{'MB/s':>6} {'peak RSS MB':>11}")
     for run in report["runs"]:
         for name, s in [*run["stages"].items(), ("overall", run["overall"])]:
             if "seconds" in s:
                 print(
-                    f"{run['pages']:>9} {name:<12} {s['seconds']:>9.1f} {s['pages_per_s']:>9.0f} "
-                    f"{s['mb_per_s']:>7.1f} {s['peak_rss_mb']:>12.0f}"
+                    f"{run['pages']:>9} {run['engine']:<6} {name:<15} {s['seconds']:>8.1f} "
+                    f"{s['pages_per_s']:>8.0f} {s['mb_per_s']:>6.1f} {s['peak_rss_mb']:>11.0f}"
                 )
         q = run["near_duplicates_vs_planted"]
         print(
@@ -222,7 +221,13 @@ def print_summary(report: dict[str, Any]) -> None:
         print(f"target {key}: {value} (target {t['target'][key]}, met: {t['met'][key]})")
 
 
-def run_benchmark(params: dict, sizes: list[int], out: Path | None, compare: bool = True) -> dict[str, Any]:
+def run_benchmark(
+    params: dict,
+    sizes: list[int],
+    out: Path | None,
+    compare: bool = True,
+    engines: tuple[str, ...] = ("local",),
+) -> dict[str, Any]:
     bench = section(params, "bench", BenchParams)
     syn = section(params, "duplicates_bench", SyndicationParams)
     dup = section(params, "duplicates", DuplicatesParams)
@@ -232,9 +237,9 @@ def run_benchmark(params: dict, sizes: list[int], out: Path | None, compare: boo
     report: dict[str, Any] = {
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": machine(),
-        "engine": "local",
+        "engines": list(engines),
         "corpus_generator": bench.corpus.model_dump(),
-        "runs": [run_size(n, params, bench, syn) for n in sorted(sizes)],
+        "runs": [run_size(n, params, bench, syn, engine) for engine in engines for n in sorted(sizes)],
     }
     if compare:
         report["comparison"] = compare_implementations(report["runs"][0], bench, dup)
@@ -260,10 +265,17 @@ def register_cli(sub) -> None:
     )
     p.add_argument("--out", type=Path, default=Path("reports/metrics/benchmark.json"))
     p.add_argument("--no-compare", action="store_true", help="skip the datasketch/rensa/datatrove comparison")
+    p.add_argument(
+        "--engine",
+        nargs="+",
+        choices=("local", "dask"),
+        default=["local"],
+        help="engines to run on the same pages (default: local; `--engine local dask` compares both)",
+    )
     p.set_defaults(func=_cli)
 
 
 def _cli(args: argparse.Namespace) -> None:
     params = load_params(args.params)
     sizes = args.pages or section(params, "bench", BenchParams).sizes
-    run_benchmark(params, sizes, args.out, compare=not args.no_compare)
+    run_benchmark(params, sizes, args.out, compare=not args.no_compare, engines=tuple(args.engine))
