@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from newsaudit.bench_measure import Measurement, measure
-from newsaudit.config import load_params, section
+from newsaudit.config import ENGINES, engine_of, load_params, section
 from newsaudit.errors import NewsauditError
 from newsaudit.ingest import CorpusParams, IngestParams, ingest
 from newsaudit.io import write_json
@@ -111,17 +111,6 @@ def _run_measured(name: str, ctx: AuditContext, fn: Callable[[], Any]) -> Any:
     ctx.measurements[name] = m
     log.info("audit: %s took %.1f s, peak RSS %.0f MB", name, m.seconds, m.peak_rss_mb)
     return result
-
-
-ENGINES = ("local", "dask")
-
-
-def engine_of(params: dict, engine: str | None) -> str:
-    """The engine asked for (``--engine``), else params.yaml's ``engine``; a clear error otherwise."""
-    name = engine or params.get("engine", "local")
-    if name not in ENGINES:
-        raise NewsauditError(f"engine {name!r} (params.yaml 'engine' or --engine): expected one of {ENGINES}")
-    return name
 
 
 def audit(

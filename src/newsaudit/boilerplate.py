@@ -38,7 +38,7 @@ from newsaudit.boilerplate_lines import (
     normalize_lines,
     split_lines,
 )
-from newsaudit.config import Section, load_params, section
+from newsaudit.config import Section, engine_of, load_params, section
 from newsaudit.errors import NewsauditError
 from newsaudit.io import write_json
 
@@ -511,15 +511,19 @@ def write_plots(pages: pd.DataFrame, stats: dict, plots_dir: Path) -> None:
 def run_boilerplate(args: argparse.Namespace) -> None:
     from newsaudit.boilerplate_stream import clean_parquet
 
-    params = section(load_params(args.params), "boilerplate", BoilerplateParams)
+    raw = load_params(args.params)
+    params = section(raw, "boilerplate", BoilerplateParams)
     pages_path = Path(args.pages)
     if not pages_path.is_file():
         raise NewsauditError(f"{pages_path} does not exist (run `newsaudit ingest` first)")
     line_model = load_line_model(Path(args.model or params.line_model))
     out = Path(args.out)
-    stats = clean_parquet(
-        pages_path, out, Path(args.removed), params, line_model, params.batch_rows, params.workers
-    )
+    if engine_of(raw) == "dask":
+        stats = _run_dask(raw, pages_path, out, Path(args.removed), params, line_model)
+    else:
+        stats = clean_parquet(
+            pages_path, out, Path(args.removed), params, line_model, params.batch_rows, params.workers
+        )
     write_json(stats, Path(args.metrics))
     small = [c for c in pq.ParquetFile(out).schema_arrow.names if c not in ("raw_text", "clean_text")]
     write_plots(pd.read_parquet(out, columns=small), stats, Path(args.plots))
@@ -529,6 +533,23 @@ def run_boilerplate(args: argparse.Namespace) -> None:
         100 * stats["removed_char_share"],
         sum(stats["error_pages_by_kind"].values()),
     )
+
+
+def _run_dask(
+    raw: dict, pages_path: Path, out: Path, removed_path: Path, params: BoilerplateParams, line_model
+) -> dict:
+    """The stage on a Dask cluster (``engine: dask``); the tables are gathered to write the files
+    the next stage reads."""
+    from newsaudit.engine_dask import DaskParams, boilerplate_dask, connect
+
+    dask_params = section(raw, "dask", DaskParams)
+    with connect(dask_params) as client:
+        pages, removed = boilerplate_dask(client, pages_path, params, line_model, dask_params)
+        pages, removed = client.compute([pages, removed], sync=True)
+    removed = removed.sort_values(["doc_id", "line_no"], kind="stable").reset_index(drop=True)
+    pages.to_parquet(out, index=False)
+    removed.to_parquet(removed_path, index=False)
+    return corpus_stats(pages, removed, params)
 
 
 def run_train(args: argparse.Namespace) -> None:

@@ -59,3 +59,14 @@ def section(params: dict[str, Any], name: str, model: type[S], source: str = "pa
             key = ".".join(str(p) for p in err["loc"])
             problems.append(f"{name}.{key}: {err['msg']}")
         raise ParamsError(f"{source}: invalid parameters: " + "; ".join(problems)) from None
+
+
+ENGINES = ("local", "dask")
+
+
+def engine_of(params: dict[str, Any], engine: str | None = None) -> str:
+    """The engine asked for (``--engine``), else params.yaml's ``engine``; a clear error otherwise."""
+    name = engine or params.get("engine", "local")
+    if name not in ENGINES:
+        raise ParamsError(f"engine {name!r} (params.yaml 'engine' or --engine): expected one of {ENGINES}")
+    return name

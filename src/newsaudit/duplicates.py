@@ -40,7 +40,7 @@ import pandas as pd
 import xxhash
 from tqdm import tqdm
 
-from newsaudit.config import Section, load_params, section
+from newsaudit.config import Section, engine_of, load_params, section
 from newsaudit.duplicates_gopher import GOPHER_THRESHOLDS, STAT_COLUMNS, repetition_batch
 from newsaudit.duplicates_minhash import (
     NearDuplicates,
@@ -384,13 +384,23 @@ def audit_step(src: Path, dst: Path, ctx: Any) -> None:
 
 
 def run_stage(args: argparse.Namespace) -> None:
-    params = section(load_params(args.params), "duplicates", DuplicatesParams)
+    raw = load_params(args.params)
+    params = section(raw, "duplicates", DuplicatesParams)
     src = Path(args.input)
     if not src.is_file():
         raise NewsauditError(f"{src}: cleaned pages table not found (run the boilerplate stage first)")
-    from newsaudit.duplicates_stream import dedup_parquet
+    if engine_of(raw) == "dask":
+        from newsaudit.engine_dask import DaskParams, connect, duplicates_dask
 
-    out = dedup_parquet(src, Path(args.output), params)
+        dask_params = section(raw, "dask", DaskParams)
+        with connect(dask_params) as client:
+            out = duplicates_dask(client, src, params, dask_params).compute()
+        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+        out.to_parquet(args.output, index=False)
+    else:
+        from newsaudit.duplicates_stream import dedup_parquet
+
+        out = dedup_parquet(src, Path(args.output), params)
     stats = duplicate_stats(out, params)
     write_json(stats, Path(args.metrics))
     write_plots(out, params, Path(args.plots))

@@ -42,7 +42,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from newsaudit.config import Section, load_params, section
+from newsaudit.config import Section, engine_of, load_params, section
 from newsaudit.errors import NewsauditError
 from newsaudit.io import write_json
 from newsaudit.parallel import ordered_map
@@ -741,5 +741,12 @@ def _cli(args) -> None:
     corpus = section(params, "corpus", CorpusParams)
     if args.corpus:
         corpus = corpus.model_copy(update={"path": args.corpus, "include": []})
-    summary = ingest(corpus, section(params, "ingest", IngestParams), Path(args.out), Path(args.manifest))
+    ingest_params = section(params, "ingest", IngestParams)
+    if engine_of(params) == "dask":
+        from newsaudit.engine_dask import DaskParams, connect, ingest_dask
+
+        with connect(section(params, "dask", DaskParams)) as client:
+            summary = ingest_dask(client, corpus, ingest_params, Path(args.out), Path(args.manifest))
+    else:
+        summary = ingest(corpus, ingest_params, Path(args.out), Path(args.manifest))
     write_json(summary, Path(args.metrics))

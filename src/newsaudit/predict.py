@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from newsaudit.classifier_common import load_model
-from newsaudit.config import Section, load_params, section
+from newsaudit.config import Section, engine_of, load_params, section
 from newsaudit.errors import NewsauditError
 from newsaudit.io import write_json
 from newsaudit.parallel import STATE, ordered_map
@@ -352,7 +352,16 @@ def run(args: argparse.Namespace) -> None:
         raise NewsauditError(f"{pages_path}: pages table not found (run the duplicates stage first)")
     out = Path(args.out or params.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    small = predict_parquet(pages_path, out, bundle, params)
+    if engine_of(raw) == "dask":
+        from newsaudit.engine_dask import DaskParams, connect, predict_dask
+
+        dask_params = section(raw, "dask", DaskParams)
+        with connect(dask_params) as client:
+            annotated = predict_dask(client, pages_path, bundle, params, dask_params).compute()
+        annotated.to_parquet(out, index=False)
+        small = annotated[[c for c in PREDICTION_COLUMNS if c in annotated.columns]]
+    else:
+        small = predict_parquet(pages_path, out, bundle, params)
     predictions = Path(params.predictions)
     predictions.parent.mkdir(parents=True, exist_ok=True)
     small.to_parquet(predictions, index=False)
