@@ -123,9 +123,7 @@ def run_size(
             "peak_rss_mb": round(m.peak_rss_mb, 1),
         }
     total = sum(m.seconds for m in ctx.measurements.values())
-    pages = pd.read_parquet(
-        folder / "audit" / "pages.parquet", columns=["doc_id", "record_id", "near_dup_cluster"]
-    )
+    pages = pd.read_parquet(out / "pages.parquet", columns=["doc_id", "record_id", "near_dup_cluster"])
     truth = pd.read_parquet(folder / "truth.parquet")
     return {
         "pages": n_pages,
