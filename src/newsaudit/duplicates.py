@@ -152,6 +152,29 @@ def _repetition(
     return frame, pd.Series(cleaned, index=texts.index, dtype=object), pd.Series(removed, index=texts.index)
 
 
+def with_repetition(
+    pages: pd.DataFrame, params: DuplicatesParams, pool: ProcessPoolExecutor | None = None
+) -> pd.DataFrame:
+    """A copy of ``pages`` with the repetition statistics, the de-repeated ``clean_text`` and
+    ``repeated_paragraphs_removed``: the first step of every engine's duplicates stage."""
+    out = pages.copy()
+    stats, cleaned, removed = _repetition(out["clean_text"], params, pool)
+    for col in STAT_COLUMNS:
+        out[col] = stats[col]
+    out["clean_text"] = cleaned.where(out["clean_text"].notna(), None)
+    out["repeated_paragraphs_removed"] = removed.astype("int64")
+    return out
+
+
+def eligible_exact_keys(pages: pd.DataFrame) -> pd.Series:
+    """The exact-duplicate key of each eligible page, None for the others."""
+    ok = _eligible(pages)
+    keys = pd.Series(None, index=pages.index, dtype=object)
+    if ok.any():
+        keys[ok] = exact_keys(pages.loc[ok, "clean_text"].tolist())
+    return keys
+
+
 def _pick(frame: pd.DataFrame, by: str) -> pd.Series:
     """Per group ``by``: the doc_id with the longest text, ties by smallest doc_id."""
     ordered = frame.sort_values(["_len", "doc_id"], ascending=[False, True], kind="stable")
@@ -239,12 +262,7 @@ def annotate_duplicates(pages: pd.DataFrame, params: DuplicatesParams) -> pd.Dat
     if pages["doc_id"].duplicated().any():
         first = pages.loc[pages["doc_id"].duplicated(), "doc_id"].iloc[0]
         raise NewsauditError(f"pages table: doc_id {first!r} occurs more than once")
-    out = pages.copy()
-    stats, cleaned, removed = _repetition(out["clean_text"], params)
-    for col in STAT_COLUMNS:
-        out[col] = stats[col]
-    out["clean_text"] = cleaned.where(out["clean_text"].notna(), None)
-    out["repeated_paragraphs_removed"] = removed.astype("int64")
+    out = with_repetition(pages, params)
     ok = _eligible(out)
     clusters = cluster_pages(out.loc[ok, "doc_id"], out.loc[ok, "clean_text"], params)
     out["exact_dup_of"] = pd.Series(None, index=out.index, dtype=object)

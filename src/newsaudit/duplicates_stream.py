@@ -30,12 +30,11 @@ from tqdm import tqdm
 
 from newsaudit.duplicates import (
     DuplicatesParams,
-    _eligible,
-    _repetition,
     canonical_pages,
     cluster_fields,
-    exact_keys,
+    eligible_exact_keys,
     repetition_pool,
+    with_repetition,
 )
 from newsaudit.duplicates_gopher import STAT_COLUMNS
 from newsaudit.duplicates_minhash import (
@@ -91,16 +90,8 @@ def dedup_parquet(src: Path, dst: Path, params: DuplicatesParams) -> pd.DataFram
             for rb in tqdm(
                 _batches(src, size), desc="duplicates pass 1", unit="batch", leave=False, disable=None
             ):
-                pages = rb.to_pandas()
-                stats, cleaned, removed = _repetition(pages["clean_text"], params, pool)
-                for col in STAT_COLUMNS:
-                    pages[col] = stats[col]
-                pages["clean_text"] = cleaned.where(pages["clean_text"].notna(), None)
-                pages["repeated_paragraphs_removed"] = removed.astype("int64")
-                ok = _eligible(pages)
-                keys = pd.Series(None, index=pages.index, dtype=object)
-                if ok.any():
-                    keys[ok] = exact_keys(pages.loc[ok, "clean_text"].tolist())
+                pages = with_repetition(rb.to_pandas(), params, pool)
+                keys = eligible_exact_keys(pages)
                 meta_parts.append(
                     pd.DataFrame(
                         {

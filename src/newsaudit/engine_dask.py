@@ -73,13 +73,11 @@ from newsaudit.boilerplate_lines import split_lines
 from newsaudit.config import Section, section
 from newsaudit.duplicates import (
     DuplicatesParams,
-    _eligible,
-    _repetition,
     canonical_pages,
     cluster_fields,
-    exact_keys,
+    eligible_exact_keys,
+    with_repetition,
 )
-from newsaudit.duplicates_gopher import STAT_COLUMNS
 from newsaudit.duplicates_minhash import (
     MinHasher,
     NearDuplicates,
@@ -529,16 +527,8 @@ def boilerplate_dask(
 def _prepare_partition(part: pd.DataFrame, params: DuplicatesParams) -> pd.DataFrame:
     """Repetition statistics, de-repeated text (as :func:`annotate_duplicates`), plus the exact key
     and text length of eligible pages (helper columns ``_len``, ``_key``)."""
-    out = part.copy()
-    stats, cleaned, removed = _repetition(out["clean_text"], params)
-    for col in STAT_COLUMNS:
-        out[col] = stats[col]
-    out["clean_text"] = cleaned.where(out["clean_text"].notna(), None)
-    out["repeated_paragraphs_removed"] = removed.astype("int64")
-    ok = _eligible(out)
-    keys = pd.Series(None, index=out.index, dtype=object)
-    if ok.any():
-        keys[ok] = exact_keys(out.loc[ok, "clean_text"].tolist())
+    out = with_repetition(part, params)
+    keys = eligible_exact_keys(out)
     out["_len"] = out["clean_text"].str.len().astype("float64")
     out["_key"] = keys
     return out

@@ -110,11 +110,6 @@ def _top_terms(x, coef: np.ndarray, names: np.ndarray, k: int) -> list[str]:
     return out
 
 
-def contributing_terms(bundle: dict[str, Any], texts: list[str], k: int) -> list[str]:
-    """The k features that pushed each text most towards 'conflict event' (tf-idf × weight)."""
-    return score_texts(bundle, texts, k)[1]
-
-
 def score_texts(bundle: dict[str, Any], texts: list[str], k: int) -> tuple[np.ndarray, list[str]]:
     """Calibrated probability and contributing terms of each text, vectorising the texts once.
 
