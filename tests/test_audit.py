@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from newsaudit import cli
-from newsaudit.audit import audit, check_out_dir
-from newsaudit.errors import NewsauditError
+from newsaudit.pipeline import audit, check_out_dir
+from newsaudit.core.errors import NewsauditError
 
 TEXT = (
     "Gunmen attacked a checkpoint in the north of the country on Monday, killing two soldiers, police said."

@@ -8,11 +8,11 @@ import sys
 import numpy as np
 import pytest
 
-from newsaudit import bench_compare
-from newsaudit.bench_compare import IMPLEMENTATIONS, compare_gopher, compare_near_duplicates
-from newsaudit.duplicates import DuplicatesParams
-from newsaudit.duplicates_gopher import STAT_COLUMNS
-from newsaudit.errors import NewsauditError
+from newsaudit.benchmarks.scale import compare as bench_compare
+from newsaudit.benchmarks.scale.compare import IMPLEMENTATIONS, compare_gopher, compare_near_duplicates
+from newsaudit.steps.dedup.step import DuplicatesParams
+from newsaudit.lib.gopher import STAT_COLUMNS
+from newsaudit.core.errors import NewsauditError
 
 ENTRY_KEYS = {
     "available",

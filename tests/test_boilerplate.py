@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from newsaudit.boilerplate import BoilerplateParams, annotate_boilerplate, corpus_stats
-from newsaudit.boilerplate_errors import error_kind, scan_errors
-from newsaudit.boilerplate_linemodel import align_line_match, segment_line_labels
-from newsaudit.boilerplate_lines import line_features, split_lines
-from newsaudit.boilerplate_metric import doc_tp_fp_fn, segment_counts, shingle_scores
+from newsaudit.steps.boilerplate.clean import BoilerplateParams, annotate_boilerplate, corpus_stats
+from newsaudit.steps.boilerplate.errors import error_kind, scan_errors
+from newsaudit.steps.boilerplate.linemodel import align_line_match, segment_line_labels
+from newsaudit.steps.boilerplate.lines import line_features, split_lines
+from newsaudit.lib.extraction_metric import doc_tp_fp_fn, segment_counts, shingle_scores
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "models" / "line_model.skops"
@@ -82,8 +82,8 @@ def _models():
 def _load(model):
     if model is None:
         return None
-    from newsaudit.boilerplate_linemodel import load_line_model
-    from newsaudit.errors import NewsauditError
+    from newsaudit.steps.boilerplate.linemodel import load_line_model
+    from newsaudit.core.errors import NewsauditError
 
     try:
         return load_line_model(MODEL)
@@ -351,7 +351,7 @@ def test_metric_reproduces_published_scores():
 
 
 def test_contiguous_filter_drops_far_small_runs_only():
-    from newsaudit.boilerplate_lines import contiguous_filter
+    from newsaudit.steps.boilerplate.lines import contiguous_filter
 
     keep = np.array([1, 0, 0, 0, 0, 1, 1, 0, 1, 1, 0, 0, 0, 0, 0, 1], dtype=bool)
     n_tok = np.array([5, 3, 3, 3, 3, 40, 50, 2, 60, 45, 3, 3, 3, 3, 3, 30], dtype=float)
@@ -375,7 +375,7 @@ EXTERNAL = ROOT / "data" / "external"
 @pytest.mark.slow
 @pytest.mark.mirror
 def test_small_line_model_trains_round_trips_and_beats_the_length_rule(tmp_path):
-    from newsaudit.boilerplate_linemodel import (
+    from newsaudit.steps.boilerplate.linemodel import (
         LineModelParams,
         load_gold_pages,
         load_line_model,

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from test_boilerplate import ARTICLE, MENAFN_PAGE, _pages
 
-from newsaudit.boilerplate import BoilerplateParams, annotate_boilerplate, corpus_stats
+from newsaudit.steps.boilerplate.clean import BoilerplateParams, annotate_boilerplate, corpus_stats
 from newsaudit.boilerplate_stream import clean_parquet
 
 
@@ -68,7 +68,7 @@ def test_stream_equals_in_memory(tmp_path, rows, workers):
 
 
 def test_stream_names_missing_columns(tmp_path):
-    from newsaudit.errors import NewsauditError
+    from newsaudit.core.errors import NewsauditError
 
     src = tmp_path / "pages.parquet"
     pd.DataFrame({"doc_id": ["a"], "raw_text": ["x"]}).to_parquet(src)

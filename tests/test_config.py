@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from newsaudit.config import ParamsError, load_params, section
-from newsaudit.fetch import DataParams
-from newsaudit.ingest import CorpusParams, IngestParams
+from newsaudit.core.config import ParamsError, load_params, section
+from newsaudit.datasets.fetch import DataParams
+from newsaudit.steps.ingest.readers import CorpusParams, IngestParams
 
 PROJECT_PARAMS = Path(__file__).resolve().parents[1] / "params.yaml"
 

@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from newsaudit.duplicates import DuplicatesParams, annotate_duplicates, duplicate_stats
-from newsaudit.duplicates_minhash import near_duplicate_clusters, s_curve, s_curve_midpoint
-from newsaudit.errors import NewsauditError
-from newsaudit.io import write_json
+from newsaudit.steps.dedup.step import DuplicatesParams, annotate_duplicates, duplicate_stats
+from newsaudit.lib.minhash import near_duplicate_clusters, s_curve, s_curve_midpoint
+from newsaudit.core.errors import NewsauditError
+from newsaudit.core.io import write_json
 
 _VOCAB = (
     "police army rebels village district minister election court market bridge river school "

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from newsaudit.duplicates import DuplicatesParams
-from newsaudit.duplicates_bench import (
+from newsaudit.steps.dedup.step import DuplicatesParams
+from newsaudit.benchmarks.syndication import (
     SyndicationParams,
     generate,
     method_exact,

@@ -60,8 +60,8 @@ def test_missing_input_is_a_clear_error(tmp_path, caplog):
 
 
 def test_audit_step_adds_columns_and_summary(tmp_path):
-    from newsaudit.audit import AuditContext, StepUnavailable
-    from newsaudit.duplicates import audit_step
+    from newsaudit.pipeline import AuditContext, StepUnavailable
+    from newsaudit.steps.dedup.step import audit_step
 
     src, dst = tmp_path / "p.parquet", tmp_path / "d.parquet"
     _table(src)

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from newsaudit.duplicates_gopher import (
+from newsaudit.lib.gopher import (
     STAT_COLUMNS,
     gopher_stats,
     regex_words,
@@ -147,7 +147,7 @@ def test_equal_to_datatrove_with_its_spacy_tokenizer():
     pytest.importorskip("spacy", reason="spaCy not installed: datatrove's English tokenizer unavailable")
     from datatrove.utils.word_tokenizers import load_word_tokenizer
 
-    from newsaudit.duplicates_gopher import datatrove_words
+    from newsaudit.lib.gopher import datatrove_words
 
     for text in SAMPLES:
         ref = _datatrove_reference(text, load_word_tokenizer("en"))
@@ -205,7 +205,7 @@ def test_batch_equals_one_by_one_and_datatrove():
     pytest.importorskip("datatrove", reason="datatrove not installed")
     import numpy as np
 
-    from newsaudit.duplicates_gopher import gopher_stats_batch
+    from newsaudit.lib.gopher import gopher_stats_batch
 
     rng = np.random.default_rng(1)
     texts = [*SAMPLES, None, "", "x"]
@@ -226,7 +226,7 @@ def test_batch_equals_one_by_one_and_datatrove():
 def test_chunking_does_not_change_the_numbers():
     import numpy as np
 
-    from newsaudit.duplicates_gopher import gopher_stats_batch
+    from newsaudit.lib.gopher import gopher_stats_batch
 
     texts = [*SAMPLES, None, *SAMPLES[::-1]]
     whole = gopher_stats_batch(texts, regex_words)
@@ -238,7 +238,7 @@ def test_thresholds_are_datatrove_defaults():
     pytest.importorskip("datatrove", reason="datatrove not installed")
     from datatrove.pipeline.filters.gopher_repetition_filter import GopherRepetitionFilter
 
-    from newsaudit.duplicates_gopher import GOPHER_THRESHOLDS
+    from newsaudit.lib.gopher import GOPHER_THRESHOLDS
 
     f = GopherRepetitionFilter()
     expected = {

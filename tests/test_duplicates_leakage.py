@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from newsaudit.duplicates_leakage import PAIR_COLUMNS, LeakageParams, run_leakage
+from newsaudit.training.leakage import PAIR_COLUMNS, LeakageParams, run_leakage
 
 _VOCAB = "army police rebels village district court market bridge school farmers budget council troops "
 WORDS = _VOCAB.split()

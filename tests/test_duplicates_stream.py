@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 from test_duplicates import _article, _edit, _pages
 
-from newsaudit.duplicates import DuplicatesParams, annotate_duplicates
+from newsaudit.steps.dedup.step import DuplicatesParams, annotate_duplicates
 from newsaudit.duplicates_stream import dedup_parquet
-from newsaudit.errors import NewsauditError
+from newsaudit.core.errors import NewsauditError
 
 
 def _bigger() -> pd.DataFrame:

@@ -18,21 +18,21 @@ import pytest
 from distributed import Client, LocalCluster
 from test_train import SMALL, make_labels
 
-from newsaudit.boilerplate import (
+from newsaudit.steps.boilerplate.clean import (
     BoilerplateParams,
     annotate_boilerplate,
     corpus_templates,
     template_line_counts,
 )
-from newsaudit.boilerplate_lines import split_lines
-from newsaudit.duplicates import DuplicatesParams, _eligible, annotate_duplicates, canonical_pages, exact_keys
-from newsaudit.duplicates_minhash import (
+from newsaudit.steps.boilerplate.lines import split_lines
+from newsaudit.steps.dedup.step import DuplicatesParams, _eligible, annotate_duplicates, canonical_pages, exact_keys
+from newsaudit.lib.minhash import (
     drop_frequent_lines,
     frequent_lines,
     near_duplicate_clusters,
     page_line_hashes,
 )
-from newsaudit.engine_dask import (
+from newsaudit.engines.dask.legacy import (
     DaskParams,
     audit_pages_dask,
     boilerplate_dask,
@@ -44,10 +44,10 @@ from newsaudit.engine_dask import (
     template_counts_dask,
     template_index_dask,
 )
-from newsaudit.errors import NewsauditError
-from newsaudit.ingest import CorpusParams, IngestParams, ingest
-from newsaudit.predict import PredictParams, annotate_predictions
-from newsaudit.train import train_model
+from newsaudit.core.errors import NewsauditError
+from newsaudit.steps.ingest.readers import CorpusParams, IngestParams, ingest
+from newsaudit.steps.classify.score import PredictParams, annotate_predictions
+from newsaudit.training.train import train_model
 
 ROWS = 16  # pages per partition: the corpus spans several partitions
 _PROSE = (

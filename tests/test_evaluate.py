@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from test_train import SMALL, make_labels
 
-from newsaudit.classifier_benchmark import (
+from newsaudit.benchmarks.conflibert import (
     apply_implications,
     comparison,
     label_implications,
@@ -15,10 +15,10 @@ from newsaudit.classifier_benchmark import (
     task_score,
     tune_thresholds,
 )
-from newsaudit.classifier_common import best_f1_threshold, example_based_f1
-from newsaudit.evaluate import EvaluateParams, error_sample, evaluate
-from newsaudit.io import write_json
-from newsaudit.train import binary_metrics, train_model
+from newsaudit.steps.classify.model import best_f1_threshold, example_based_f1
+from newsaudit.training.evaluate import EvaluateParams, error_sample, evaluate
+from newsaudit.core.io import write_json
+from newsaudit.training.train import binary_metrics, train_model
 
 
 def test_example_based_f1_hand_computed():

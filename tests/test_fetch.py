@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from newsaudit.fetch import DataParams, FetchError, fetch, load_registry, registry_files, sha256_of
+from newsaudit.datasets.fetch import DataParams, FetchError, fetch, load_registry, registry_files, sha256_of
 
 
 def sha(data: bytes) -> str:

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from newsaudit import cli
-from newsaudit.ingest import (
+from newsaudit.steps.ingest.readers import (
     CorpusParams,
     IngestError,
     IngestParams,

@@ -7,8 +7,8 @@ import re
 import pandas as pd
 import pytest
 
-from newsaudit.errors import NewsauditError
-from newsaudit.labels import (
+from newsaudit.core.errors import NewsauditError
+from newsaudit.training.labels import (
     DEFAULT_VIOLENCE_PATTERN,
     DatasetRule,
     LabelsParams,

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from newsaudit.parallel import STATE, ordered_map
+from newsaudit.engines.parallel import STATE, ordered_map
 
 
 def _scaled(x: int) -> tuple[int, int]:

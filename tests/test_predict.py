@@ -9,10 +9,10 @@ import pytest
 from test_train import SMALL, make_labels
 
 from newsaudit import cli
-from newsaudit.classifier_common import save_model
-from newsaudit.errors import NewsauditError
-from newsaudit.predict import PredictParams, annotate_predictions, corpus_stats, read_input
-from newsaudit.train import train_model
+from newsaudit.steps.classify.model import save_model
+from newsaudit.core.errors import NewsauditError
+from newsaudit.steps.classify.score import PredictParams, annotate_predictions, corpus_stats, read_input
+from newsaudit.training.train import train_model
 
 ATTACK = "rebels attacked a police post in Imphal and killed 9 officers. officials said on monday. " * 3
 CALM = "the local football club from Cali won the cup final after extra time. the report said. " * 3
@@ -144,7 +144,7 @@ def test_cli_predict_missing_model_exits_2(tmp_path):
 
 
 def test_score_texts_matches_predict_proba_exactly(bundle):
-    from newsaudit.predict import score_texts
+    from newsaudit.steps.classify.score import score_texts
 
     texts = [*make_labels()["text"].tolist()[:200], ATTACK, CALM]
     prob, terms = score_texts(bundle, texts, 3)
@@ -154,7 +154,7 @@ def test_score_texts_matches_predict_proba_exactly(bundle):
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_predict_parquet_streams_batches_with_corpus_wide_cluster_sizes(bundle, tmp_path, workers):
-    from newsaudit.predict import predict_parquet
+    from newsaudit.steps.classify.score import predict_parquet
 
     src, dst = tmp_path / "pages.parquet", tmp_path / "out.parquet"
     frame = pages().assign(near_dup_cluster=lambda d: d["near_dup_cluster"].astype("string"))

@@ -14,16 +14,16 @@ from xml.etree import ElementTree
 import pandas as pd
 import pytest
 
-from newsaudit import report
-from newsaudit.errors import NewsauditError
-from newsaudit.report import (
+from newsaudit.report import render as report
+from newsaudit.core.errors import NewsauditError
+from newsaudit.report.render import (
     DVC_FIGURES,
     render_audit_report,
     render_pipeline_report,
     write_audit_report,
     write_figures,
 )
-from newsaudit.report_data import git_provenance, lock_entries
+from newsaudit.report.data import git_provenance, lock_entries
 
 # What a scraped page can contain. Each must reach the reader as visible text, never as markup.
 HOSTILE = (
@@ -252,7 +252,7 @@ def test_same_inputs_give_the_same_bytes_in_a_new_process(project, rendered):
     again, _ = render_pipeline_report(project)
     assert again == html
     code = (
-        "import sys; from pathlib import Path; from newsaudit.report import render_pipeline_report; "
+        "import sys; from pathlib import Path; from newsaudit.report.render import render_pipeline_report; "
         "sys.stdout.write(render_pipeline_report(Path(sys.argv[1]))[0])"
     )
     out = subprocess.run([sys.executable, "-c", code, str(project)], capture_output=True, check=True)
@@ -426,7 +426,7 @@ def test_benchmarks_show_before_their_corpus_stages_run(tmp_path):
 
 
 def test_generic_metrics_layout():
-    from newsaudit.report_html import json_tables
+    from newsaudit.report.html import json_tables
 
     html = json_tables({
         "duplicates_params": {"threshold": 0.4},

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from newsaudit.report import render_audit_report, render_pipeline_report
+from newsaudit.report.render import render_audit_report, render_pipeline_report
 
 CHROMIUM = Path(os.environ.get("NEWSAUDIT_CHROMIUM", "/usr/bin/chromium"))
 # Flags that keep Chromium from calling home (component updates, sync, field trials...); with
@@ -148,7 +148,7 @@ def test_audit_report_in_chromium(browser, tmp_path):
 
 def test_dvc_plots_show_renders_offline(browser, hostile_project, tmp_path):
     """`dvc plots show` with the project's template: image plots and a data plot, no network."""
-    from newsaudit.report import write_figures
+    from newsaudit.report.render import write_figures
 
     template = TEMPLATES / "dvc_plots.html"
     repo = tmp_path / "repo"
@@ -182,7 +182,7 @@ def test_notebook_export_with_the_offline_template(browser, tmp_path):
     from PIL import Image
     from test_report import HOSTILE
 
-    from newsaudit.report_figures import bars
+    from newsaudit.report.figures import bars
 
     png = io.BytesIO()
     Image.new("RGB", (40, 20), (30, 119, 180)).save(png, format="PNG")

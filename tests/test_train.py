@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from newsaudit.classifier_common import load_model, normalise_text, save_model
-from newsaudit.errors import NewsauditError
-from newsaudit.train import TrainParams, model_card, train_model
+from newsaudit.steps.classify.model import load_model, normalise_text, save_model
+from newsaudit.core.errors import NewsauditError
+from newsaudit.training.train import TrainParams, model_card, train_model
 
 PLACES = ["Kandahar", "Imphal", "Medellin", "Sukma", "Quetta", "Tumaco", "Aleppo", "Mosul", "Cali"]
 ACTORS = ["militants", "gunmen", "rebels", "insurgents", "armed men", "a guerrilla unit"]

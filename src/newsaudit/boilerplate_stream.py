@@ -1,12 +1,12 @@
 """The boilerplate stage over Parquet in row batches, on all cores, with memory bounded per batch.
 
-Same rows as :func:`newsaudit.boilerplate.annotate_boilerplate` on the whole table (tested), in two
+Same rows as :func:`newsaudit.steps.boilerplate.clean.annotate_boilerplate` on the whole table (tested), in two
 passes over batches of ``batch_rows`` rows:
 
 1. site-template counts: per batch, on how many pages each (source, line hash) occurs; partial
    counts are merged every few batches, so memory holds one row per distinct (source, line), as
    numbers, never the text. Then the template index (the lines that are templates) is built;
-2. cleaning: batches go to a process pool (:func:`newsaudit.parallel.ordered_map`: the line model
+2. cleaning: batches go to a process pool (:func:`newsaudit.engines.parallel.ordered_map`: the line model
    and the index reach each worker once) and come back in order; pages and removed lines are
    appended to their Parquet files as they arrive, at most ``2 x workers`` batches in flight.
 
@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from newsaudit.boilerplate import (
+from newsaudit.steps.boilerplate.clean import (
     REASONS,
     BoilerplateParams,
     TemplateIndex,
@@ -38,10 +38,10 @@ from newsaudit.boilerplate import (
     merge_template_counts,
     template_line_counts,
 )
-from newsaudit.boilerplate_linemodel import LineModel
-from newsaudit.boilerplate_lines import split_lines
-from newsaudit.errors import NewsauditError
-from newsaudit.parallel import STATE, ordered_map
+from newsaudit.steps.boilerplate.linemodel import LineModel
+from newsaudit.steps.boilerplate.lines import split_lines
+from newsaudit.core.errors import NewsauditError
+from newsaudit.engines.parallel import STATE, ordered_map
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ def clean_parquet(
     workers: int = 2,
 ) -> dict:
     """Run the stage from ``src`` to ``dst`` (pages) and ``removed_dst`` (removed lines); returns the
-    stage's statistics (:func:`newsaudit.boilerplate.corpus_stats`)."""
+    stage's statistics (:func:`newsaudit.steps.boilerplate.clean.corpus_stats`)."""
     source = pq.ParquetFile(src).schema_arrow
     missing = set(NEEDED) - set(source.names)
     if missing:

@@ -1,8 +1,9 @@
-"""The ``newsaudit`` command line: one sub-command per pipeline stage, plus ``audit``.
+"""The ``newsaudit`` command line: one sub-command per pipeline stage, plus ``audit``, ``predict``, ``bench``.
 
-Each stage module registers its own sub-command through ``register_cli(subparsers)``; this module
-only wires them together, sets up logging and turns the project's own errors into a clear message
-and exit code 2 (no traceback for bad input or bad parameters).
+Each stage module (``newsaudit.stages.<name>``) registers its own sub-command through
+``register(subparsers)``; this module only wires them together, sets up logging and turns the
+project's own errors into a clear message and exit code 2 (no traceback for bad input or bad
+parameters).
 """
 
 from __future__ import annotations
@@ -12,25 +13,10 @@ import importlib
 import logging
 import sys
 
-from newsaudit.errors import NewsauditError
+from newsaudit.core.errors import NewsauditError
+from newsaudit.stages import REGISTRY
 
 log = logging.getLogger("newsaudit")
-
-# Modules that contribute sub-commands, in pipeline order. A module listed here must define
-# ``register_cli(subparsers)``; modules that are not there yet are skipped so the CLI still works.
-STAGE_MODULES = (
-    "newsaudit.fetch",
-    "newsaudit.ingest",
-    "newsaudit.boilerplate",
-    "newsaudit.duplicates",
-    "newsaudit.labels",
-    "newsaudit.train",
-    "newsaudit.evaluate",
-    "newsaudit.predict",
-    "newsaudit.audit",
-    "newsaudit.report",
-    "newsaudit.bench",
-)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,14 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     parser.add_argument("--params", default="params.yaml", help="parameter file (default: params.yaml)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in STAGE_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            raise
-        module.register_cli(sub)
+    for module in dict.fromkeys(REGISTRY.values()):
+        importlib.import_module(module).register(sub)
     return parser
 
 

@@ -1,6 +1,6 @@
 """The duplicates stage over Parquet in row batches: memory bounded by a few numbers per page.
 
-Same result as :func:`newsaudit.duplicates.annotate_duplicates` on the whole table (tested), in
+Same result as :func:`newsaudit.steps.dedup.step.annotate_duplicates` on the whole table (tested), in
 four passes over batches of ``repetition_batch`` rows:
 
 1. repetition statistics and repeated-paragraph removal per batch, written to a temporary Parquet
@@ -9,7 +9,7 @@ four passes over batches of ``repetition_batch`` rows:
 2. the canonical page of each exact group is chosen; the lines of canonical pages are hashed per
    batch and counted (the frequent-line filter);
 3. MinHash signatures of canonical pages, per batch (``num_perm`` uint32 per page), then LSH,
-   verification and union-find once (:func:`newsaudit.duplicates_minhash.cluster_signatures`);
+   verification and union-find once (:func:`newsaudit.lib.minhash.cluster_signatures`);
 4. the cluster columns are joined to each batch of the temporary file and written out.
 
 Held in memory: doc_ids, a few numbers per page, one signature per distinct page, the distinct
@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from newsaudit.duplicates import (
+from newsaudit.steps.dedup.step import (
     DuplicatesParams,
     canonical_pages,
     cluster_fields,
@@ -36,8 +36,8 @@ from newsaudit.duplicates import (
     repetition_pool,
     with_repetition,
 )
-from newsaudit.duplicates_gopher import STAT_COLUMNS
-from newsaudit.duplicates_minhash import (
+from newsaudit.lib.gopher import STAT_COLUMNS
+from newsaudit.lib.minhash import (
     MinHasher,
     cluster_signatures,
     frequent_lines,
@@ -45,7 +45,7 @@ from newsaudit.duplicates_minhash import (
     remove_lines,
     signatures_parallel,
 )
-from newsaudit.errors import NewsauditError
+from newsaudit.core.errors import NewsauditError
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def _batches(path: Path, rows: int, columns: list[str] | None = None):
 
 def dedup_parquet(src: Path, dst: Path, params: DuplicatesParams) -> pd.DataFrame:
     """Run the stage from ``src`` to ``dst`` batch by batch; returns the small per-page columns that
-    :func:`newsaudit.duplicates.duplicate_stats` needs (no text)."""
+    :func:`newsaudit.steps.dedup.step.duplicate_stats` needs (no text)."""
     source = pq.ParquetFile(src).schema_arrow
     missing = {"doc_id", "clean_text"} - set(source.names)
     if missing:

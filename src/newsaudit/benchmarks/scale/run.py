@@ -1,0 +1,279 @@
+"""``newsaudit bench``: throughput, memory and near-duplicate quality of the per-page stages at scale.
+
+For each size N it builds (or reuses) a corpus of N pages from real mirrored text with planted
+syndicated copies (:mod:`newsaudit.benchmarks.scale.corpus`), runs ``newsaudit audit`` on it (the same code,
+ingest -> boilerplate -> duplicates -> predict, with per-step wall time and sampled peak RSS of the
+process tree), and scores the near-duplicate clusters against the planted truth. The same run then
+compares the near-duplicate stage with datasketch, rensa and datatrove, and our Gopher statistics
+with datatrove's, on the same cleaned pages (:mod:`newsaudit.benchmarks.scale.compare`).
+
+Results go to ``reports/metrics/benchmark.json`` (written by this command, not by ``dvc repro``:
+timings vary run to run) and to the terminal. Not a test: nothing here asserts a speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import psutil
+
+from newsaudit.benchmarks.scale.corpus import BenchCorpusParams, build_corpus
+from newsaudit.core.config import Section, load_params, section
+from newsaudit.steps.dedup.step import DuplicatesParams
+from newsaudit.benchmarks.syndication import SyndicationParams, pair_scores
+from newsaudit.core.errors import NewsauditError
+from newsaudit.core.io import write_json
+
+log = logging.getLogger(__name__)
+
+
+class BenchParams(Section):
+    """``params.yaml`` section ``bench``."""
+
+    sizes: list[int] = [10_000, 100_000]
+    folder: str = "data/bench"  # generated corpora and audit outputs (git-ignored, reused across runs)
+    models: str = "models"
+    compare_pages: int = 10_000  # pages (of the smallest size) for the implementation comparison
+    gopher_pages: int = 2_000
+    corpus: BenchCorpusParams = BenchCorpusParams()
+    targets: dict[str, float] = {
+        "pages_per_s_at_100k": 2000.0,
+        "near_dup_speedup_vs_datasketch": 5.0,
+        "peak_rss_mb_at_1m": 2048.0,
+        "time_ratio_100k_over_10k": 11.0,
+    }
+
+
+def machine() -> dict[str, Any]:
+    model = ""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return {
+        "cpu": model or platform.processor(),
+        "cores": os.cpu_count(),
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+def _mb(path: Path) -> float:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6
+
+
+def near_duplicate_quality(pages: pd.DataFrame, truth: pd.DataFrame) -> dict[str, Any]:
+    """Pairwise precision / recall and ARI of the audit's clusters against the planted origins.
+
+    A page's predicted group is its near-duplicate cluster (the representative's doc_id; exact
+    copies share their canonical page's cluster). Pages left without text are their own group.
+    """
+    frame = pages[["doc_id", "record_id", "near_dup_cluster"]].merge(
+        truth, left_on="record_id", right_on="doc_id", suffixes=("", "_truth"), validate="one_to_one"
+    )
+    if len(frame) != len(truth):
+        raise NewsauditError(
+            f"benchmark: {len(truth) - len(frame)} planted pages missing from the audit output"
+        )
+    pred = frame["near_dup_cluster"].where(frame["near_dup_cluster"].notna(), frame["doc_id"])
+    scores = pair_scores(frame["origin"].tolist(), pred.tolist())
+    copies = frame["kind"].isin(["copy", "recrawl"])
+    return {
+        "pages": len(frame),
+        "planted_copies": int(copies.sum()),
+        "planted_pairs": scores["true_pairs"],
+        "predicted_pairs": scores["predicted_pairs"],
+        "pair_precision": round(scores["pair_precision"], 4),
+        "pair_recall": round(scores["pair_recall"], 4),
+        "ari": round(scores["ari"], 4),
+    }
+
+
+def run_size(
+    n_pages: int, params: dict, bench: BenchParams, syn: SyndicationParams, engine: str = "local"
+) -> dict[str, Any]:
+    """Build the N-page corpus (or reuse it), audit it with measurements, score the clusters."""
+    from newsaudit.pipeline import audit
+
+    folder = Path(bench.folder) / f"n{n_pages}-seed{bench.corpus.seed}"
+    t0 = time.perf_counter()
+    corpus = build_corpus(n_pages, folder, bench.corpus, syn)
+    built_s = time.perf_counter() - t0
+    corpus_mb = _mb(corpus)
+    log.info("bench: %d pages (%.0f MB) in %s; auditing", n_pages, corpus_mb, corpus)
+    out = folder / f"audit-{engine}"
+    ctx = audit(corpus, out, params, Path(bench.models), force=True, measure_steps=True, engine=engine)
+    stages: dict[str, Any] = {name: {"skipped": why} for name, why in ctx.summary["skipped_steps"].items()}
+    # local: one entry per step; dask: ingest, then the per-page steps as one graph
+    for name, m in ctx.measurements.items():
+        stages[name] = {
+            "seconds": round(m.seconds, 2),
+            "pages_per_s": round(n_pages / m.seconds, 1),
+            "mb_per_s": round(corpus_mb / m.seconds, 2),
+            "peak_rss_mb": round(m.peak_rss_mb, 1),
+        }
+    total = sum(m.seconds for m in ctx.measurements.values())
+    pages = pd.read_parquet(out / "pages.parquet", columns=["doc_id", "record_id", "near_dup_cluster"])
+    truth = pd.read_parquet(folder / "truth.parquet")
+    return {
+        "pages": n_pages,
+        "engine": engine,
+        "corpus_mb": round(corpus_mb, 1),
+        "corpus_build_seconds": round(built_s, 1),
+        "stages": stages,
+        "overall": {
+            "seconds": round(total, 2),
+            "pages_per_s": round(n_pages / total, 1),
+            "mb_per_s": round(corpus_mb / total, 2),
+            "peak_rss_mb": round(max(m.peak_rss_mb for m in ctx.measurements.values()), 1),
+        },
+        "near_duplicates_vs_planted": near_duplicate_quality(pages, truth),
+        "audit_dir": str(out),
+    }
+
+
+def compare_implementations(run: dict[str, Any], bench: BenchParams, dup: DuplicatesParams) -> dict[str, Any]:
+    """Near-duplicate and Gopher comparisons on the cleaned pages of one audited run."""
+    from newsaudit.benchmarks.scale.compare import compare_gopher, compare_near_duplicates
+
+    audited = Path(run["audit_dir"]) / "pages.parquet"
+    pages = pd.read_parquet(audited, columns=["record_id", "clean_text"]).dropna(subset=["clean_text"])
+    pages = pages.head(bench.compare_pages)
+    truth = pd.read_parquet(Path(run["audit_dir"]).parent / "truth.parquet").set_index("doc_id")["origin"]
+    texts = pages["clean_text"].tolist()
+    log.info("bench: comparing near-duplicate implementations on %d pages", len(texts))
+    near = compare_near_duplicates(texts, truth.loc[pages["record_id"]].tolist(), dup)
+    log.info("bench: comparing Gopher statistics on %d pages", min(len(texts), bench.gopher_pages))
+    return {"near_duplicates": near, "gopher": compare_gopher(texts, max_pages=bench.gopher_pages)}
+
+
+def check_targets(report: dict[str, Any], targets: dict[str, float]) -> dict[str, Any]:
+    """Each target with the measured value and whether it is met (None: not measured in this run)."""
+    runs = {r["pages"]: r for r in report["runs"] if r.get("engine", "local") == "local"}
+    out: dict[str, Any] = {}
+    at_100k = runs.get(100_000)
+    out["pages_per_s_at_100k"] = at_100k["overall"]["pages_per_s"] if at_100k else None
+    out["peak_rss_mb_at_1m"] = runs[1_000_000]["overall"]["peak_rss_mb"] if 1_000_000 in runs else None
+    if 10_000 in runs and 100_000 in runs:
+        out["time_ratio_100k_over_10k"] = round(
+            runs[100_000]["overall"]["seconds"] / runs[10_000]["overall"]["seconds"], 2
+        )
+    else:
+        out["time_ratio_100k_over_10k"] = None
+    impls = report.get("comparison", {}).get("near_duplicates", {}).get("implementations", {})
+    out["near_dup_speedup_vs_datasketch"] = impls.get("ours", {}).get("speedup_vs_datasketch")
+    met = {}
+    for key, value in out.items():
+        if value is None:
+            met[key] = None
+        elif key in ("peak_rss_mb_at_1m", "time_ratio_100k_over_10k"):
+            met[key] = value <= targets[key]
+        else:
+            met[key] = value >= targets[key]
+    return {"target": targets, "measured": out, "met": met}
+
+
+def print_summary(report: dict[str, Any]) -> None:
+    print(
+        f"machine: {report['machine']['cpu']}, {report['machine']['cores']} cores, "
+        f"{report['machine']['memory_gb']} GB"
+    )
+    print(f"{'pages':>9} {'engine':<6} {'stage':<15} {'seconds':>8} {'pages/s':>8} ", end="")
+    print(f"{'MB/s':>6} {'peak RSS MB':>11}")
+    for run in report["runs"]:
+        for name, s in [*run["stages"].items(), ("overall", run["overall"])]:
+            if "seconds" in s:
+                print(
+                    f"{run['pages']:>9} {run['engine']:<6} {name:<15} {s['seconds']:>8.1f} "
+                    f"{s['pages_per_s']:>8.0f} {s['mb_per_s']:>6.1f} {s['peak_rss_mb']:>11.0f}"
+                )
+        q = run["near_duplicates_vs_planted"]
+        print(
+            f"{run['pages']:>9} near-duplicates vs planted: precision {q['pair_precision']}, "
+            f"recall {q['pair_recall']}, ARI {q['ari']}"
+        )
+    near = report.get("comparison", {}).get("near_duplicates")
+    if near:
+        print(f"near-duplicate implementations on {near['pages']} pages:")
+        for name, r in near["implementations"].items():
+            if r.get("available"):
+                print(
+                    f"  {name:<11} {r['seconds']:>8.2f} s {r['pages_per_s']:>9.0f} pages/s "
+                    f"peak +{r['peak_rss_above_start_mb']} MB  ARI vs truth {r['ari_vs_truth']}  "
+                    f"vs ours {r['ari_vs_ours']}  x{r['speedup_vs_datasketch']} datasketch"
+                )
+            else:
+                print(f"  {name:<11} unavailable: {r.get('reason')}")
+    t = report["targets"]
+    for key, value in t["measured"].items():
+        print(f"target {key}: {value} (target {t['target'][key]}, met: {t['met'][key]})")
+
+
+def run_benchmark(
+    params: dict,
+    sizes: list[int],
+    out: Path | None,
+    compare: bool = True,
+    engines: tuple[str, ...] = ("local",),
+) -> dict[str, Any]:
+    bench = section(params, "bench", BenchParams)
+    syn = section(params, "duplicates_bench", SyndicationParams)
+    dup = section(params, "duplicates", DuplicatesParams)
+    bad = [n for n in sizes if n < 100]
+    if bad:
+        raise NewsauditError(f"bench --pages {bad[0]}: sizes must be at least 100 pages")
+    report: dict[str, Any] = {
+        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": machine(),
+        "engines": list(engines),
+        "corpus_generator": bench.corpus.model_dump(),
+        "runs": [run_size(n, params, bench, syn, engine) for engine in engines for n in sorted(sizes)],
+    }
+    if compare:
+        report["comparison"] = compare_implementations(report["runs"][0], bench, dup)
+    report["targets"] = check_targets(report, bench.targets)
+    if out is not None:
+        write_json(report, out)
+        log.info("bench: results -> %s", out)
+    print_summary(report)
+    return report
+
+
+def register_cli(sub) -> None:
+    p = sub.add_parser(
+        "bench",
+        help="throughput, memory and near-duplicate quality of the per-page stages on generated corpora",
+    )
+    p.add_argument(
+        "--pages",
+        type=int,
+        nargs="+",
+        default=None,
+        help="corpus sizes (default: bench.sizes; 1000000 for 1M)",
+    )
+    p.add_argument("--out", type=Path, default=Path("reports/metrics/benchmark.json"))
+    p.add_argument("--no-compare", action="store_true", help="skip the datasketch/rensa/datatrove comparison")
+    p.add_argument(
+        "--engine",
+        nargs="+",
+        choices=("local", "dask"),
+        default=["local"],
+        help="engines to run on the same pages (default: local; `--engine local dask` compares both)",
+    )
+    p.set_defaults(func=_cli)
+
+
+def _cli(args: argparse.Namespace) -> None:
+    params = load_params(args.params)
+    sizes = args.pages or section(params, "bench", BenchParams).sizes
+    run_benchmark(params, sizes, args.out, compare=not args.no_compare, engines=tuple(args.engine))

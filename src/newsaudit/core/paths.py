@@ -1,0 +1,60 @@
+"""Every pipeline path, once, relative to the project root.
+
+Stage modules take their defaults from here, ``dvc.yaml`` names the same files (a test checks that
+each stage's ``outs`` are paths listed here), and the report and notebooks import it instead of
+spelling paths out. Folders follow cookiecutter-data-science: ``data/external`` (fetched,
+verified), ``data/interim`` (stage tables), ``data/processed`` (final tables), ``models``, ``reports``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+PARAMS = Path("params.yaml")
+LOCK = Path("dvc.lock")
+
+EXTERNAL = Path("data/external")
+INTERIM = Path("data/interim")
+PROCESSED = Path("data/processed")
+MODELS = Path("models")
+REPORTS = Path("reports")
+METRICS = REPORTS / "metrics"
+PLOTS = REPORTS / "plots"
+TIMINGS = REPORTS / "timings"
+
+# ingest
+PAGES = INTERIM / "pages.parquet"
+MANIFEST = INTERIM / "manifest.csv"
+# train-linemodel
+LINE_MODEL = MODELS / "line_model.skops"
+LINE_MODEL_CARD = MODELS / "line_model.json"
+LINEMODEL_OOF = INTERIM / "linemodel_oof.parquet"
+# boilerplate
+PAGES_CLEAN = INTERIM / "pages_clean.parquet"
+REMOVED_LINES = INTERIM / "removed_lines.parquet"
+BOILERPLATE_PLOTS = PLOTS / "boilerplate"
+# duplicates
+PAGES_DEDUP = INTERIM / "pages_dedup.parquet"
+DUPLICATES_PLOTS = PLOTS / "duplicates"
+RECALL_VS_EDIT_RATE = DUPLICATES_PLOTS / "recall_vs_edit_rate.csv"
+# leakage / labels / train / evaluate / conflibert-benchmark
+LEAKAGE_PAIRS = INTERIM / "leakage_pairs.parquet"
+LABELS = PROCESSED / "labels.parquet"
+CLASSIFIER = MODELS / "conflict_clf.skops"
+CLASSIFIER_CARD = MODELS / "model_card.md"
+CLASSIFIER_PLOTS = PLOTS / "classifier"
+CONFLIBERT_PLOT = PLOTS / "conflibert" / "comparison.csv"
+CONFLIBERT_TIMINGS = TIMINGS / "conflibert_benchmark.json"
+# classify
+PAGES_FINAL = PROCESSED / "pages.parquet"
+PREDICTIONS = PROCESSED / "predictions.parquet"
+# report
+REPORT_HTML = REPORTS / "index.html"
+REPORT_FIGURES = PLOTS / "report"
+# newsaudit bench (not a DVC stage)
+BENCH_FOLDER = Path("data/bench")
+
+
+def metrics(name: str) -> Path:
+    """``reports/metrics/<name>.json``: a stage's metrics file carries the stage's name."""
+    return METRICS / f"{name}.json"

@@ -1,0 +1,226 @@
+"""Loading what the report shows: metrics JSON, pages tables, plot data and run provenance.
+
+Everything is optional: a stage that has not run yet leaves its file absent and the report says
+so. Pages tables are read column by column (``PageTable.read``) so the report never loads the full
+corpus text just to count pages.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow.parquet as pq
+import yaml
+
+from newsaudit.core.errors import NewsauditError
+
+log = logging.getLogger(__name__)
+
+# Metrics files the report knows, in pipeline order, with the stage that writes each (for the
+# "not produced yet" notes). Any other JSON in the metrics folder is still shown, generically.
+METRICS = {
+    "ingest": "ingest",
+    "boilerplate": "boilerplate",
+    "boilerplate_benchmark": "boilerplate_benchmark",
+    "duplicates": "duplicates",
+    "duplicates_benchmark": "duplicates_benchmark",
+    "leakage": "leakage",
+    "labels": "labels",
+    "train": "train",
+    "classifier": "evaluate",
+    "conflibert_comparison": "evaluate",
+    "predictions": "predict",
+}
+
+# Where the pipeline writes things, relative to the project root.
+PATHS = {
+    "params": "params.yaml",
+    "lock": "dvc.lock",
+    "metrics": "reports/metrics",
+    "plots": "reports/plots",
+    "manifest": "data/interim/manifest.csv",
+    "pages": "data/interim/pages.parquet",
+    "pages_clean": "data/interim/pages_clean.parquet",
+    "removed_lines": "data/interim/removed_lines.parquet",
+    "pages_dedup": "data/interim/pages_dedup.parquet",
+    "predicted": "data/processed/pages.parquet",
+}
+
+
+class PageTable:
+    """A pages table on disk (parquet, read lazily by column) or already in memory."""
+
+    def __init__(self, source: pd.DataFrame | Path, label: str):
+        self.label = label
+        self._frame = source if isinstance(source, pd.DataFrame) else None
+        self._path = None if isinstance(source, pd.DataFrame) else Path(source)
+        if self._frame is not None:
+            self.columns = [str(c) for c in self._frame.columns]
+        else:
+            self.columns = list(pq.read_schema(self._path).names)
+
+    def has(self, *columns: str) -> bool:
+        return all(c in self.columns for c in columns)
+
+    def read(self, columns: list[str], doc_ids: list[str] | None = None) -> pd.DataFrame:
+        """The given columns (those that exist), optionally only the rows of ``doc_ids``."""
+        cols = [c for c in dict.fromkeys(columns) if c in self.columns]
+        if self._frame is not None:
+            frame = self._frame
+            if doc_ids is not None:
+                frame = frame[frame["doc_id"].isin(doc_ids)]
+            return frame[cols].reset_index(drop=True)
+        filters = [("doc_id", "in", list(doc_ids))] if doc_ids is not None else None
+        return pd.read_parquet(self._path, columns=cols, filters=filters)
+
+
+@dataclass
+class ReportData:
+    """All the report can show; ``None``/empty means the producing stage has not run."""
+
+    title: str = "newsaudit report"
+    metrics: dict[str, dict] = field(default_factory=dict)
+    manifest: pd.DataFrame | None = None
+    clean: PageTable | None = None
+    removed_lines: pd.DataFrame | None = None
+    dedup: PageTable | None = None
+    predicted: PageTable | None = None
+    plots: dict[str, pd.DataFrame] = field(default_factory=dict)
+    provenance: dict[str, Any] | None = None
+    audit_summary: dict[str, Any] | None = None
+    # True for the pipeline report: absent inputs get a note naming the missing file and stage.
+    pipeline: bool = True
+
+
+def read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise NewsauditError(f"{path}: not valid JSON ({exc}); re-run the stage that writes it") from None
+
+
+def load_metrics(folder: Path) -> dict[str, dict]:
+    """Every ``*.json`` in the metrics folder by file stem (sorted, so the order is stable)."""
+    if not folder.is_dir():
+        return {}
+    out = {}
+    for path in sorted(folder.glob("*.json")):
+        data = read_json(path)
+        # Lower-cased: the evaluate stage may spell it confliBERT_comparison.json.
+        out[path.stem.lower()] = data if isinstance(data, dict) else {"values": data}
+    return out
+
+
+def load_plot_data(folder: Path) -> dict[str, pd.DataFrame]:
+    """Plot data files under ``reports/plots/<stage>/`` by file stem (CSV, TSV or JSON records).
+
+    DVC's JSON plot format is a list of records, or a dict holding one such list.
+    """
+    out: dict[str, pd.DataFrame] = {}
+    if not folder.is_dir():
+        return out
+    for path in sorted(folder.rglob("*")):
+        frame = _read_plot_file(path)
+        if frame is not None and path.stem not in out:
+            out[path.stem] = frame
+    return out
+
+
+def _read_plot_file(path: Path) -> pd.DataFrame | None:
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return pd.read_csv(path)
+    if suffix == ".tsv":
+        return pd.read_csv(path, sep="\t")
+    if suffix == ".json":
+        data = read_json(path)
+        if isinstance(data, dict):
+            lists = [v for v in data.values() if isinstance(v, list)]
+            data = lists[0] if len(lists) == 1 else None
+        if isinstance(data, list) and all(isinstance(r, dict) for r in data):
+            return pd.DataFrame(data)
+    return None
+
+
+def git_provenance(root: Path) -> dict[str, Any]:
+    """Commit and whether tracked files differ from it (the report may describe uncommitted work)."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True).stdout
+
+    try:
+        commit = git("rev-parse", "HEAD").strip()
+        # Tracked files that differ from HEAD, staged or not (-z: paths verbatim, no quoting).
+        changed = sorted(p for p in git("diff", "--name-only", "-z", "HEAD").split("\0") if p)
+    except (OSError, subprocess.CalledProcessError):
+        return {"commit": "unknown (not a git checkout)", "dirty": None, "changed": []}
+    return {"commit": commit, "dirty": bool(changed), "changed": changed}
+
+
+def lock_entries(lock_path: Path, own_outputs: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """One row per dependency and output of every stage in ``dvc.lock`` (md5, size, files).
+
+    A stage that writes one of ``own_outputs`` (the report itself) is left out: its recorded md5
+    is that of the previous report, so showing it would change the report on every re-run.
+    """
+    if not lock_path.is_file():
+        return []
+    lock = yaml.safe_load(lock_path.read_text(encoding="utf-8")) or {}
+    rows = []
+    for stage, entry in (lock.get("stages") or {}).items():
+        if any(out.get("path") in own_outputs for out in entry.get("outs") or []):
+            continue
+        for kind in ("deps", "outs"):
+            for item in entry.get(kind) or []:
+                rows.append(
+                    {
+                        "stage": stage,
+                        "kind": kind[:-1],
+                        "path": item.get("path"),
+                        "md5": item.get("md5") or item.get("etag") or item.get("checksum"),
+                        "size": item.get("size"),
+                        "files": item.get("nfiles"),
+                    }
+                )
+    return rows
+
+
+def load_params_text(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+
+
+def _table(root: Path, key: str) -> PageTable | None:
+    path = root / PATHS[key]
+    return PageTable(path, PATHS[key]) if path.is_file() else None
+
+
+def load_pipeline(
+    root: Path, params_path: Path | None = None, own_outputs: tuple[str, ...] = ()
+) -> ReportData:
+    """Everything the pipeline has produced so far under ``root`` (``own_outputs``: see lock_entries)."""
+    params_path = params_path or root / PATHS["params"]
+    manifest_path = root / PATHS["manifest"]
+    removed_path = root / PATHS["removed_lines"]
+    provenance = git_provenance(root)
+    provenance["params"] = load_params_text(params_path)
+    provenance["lock"] = lock_entries(root / PATHS["lock"], own_outputs)
+    return ReportData(
+        metrics=load_metrics(root / PATHS["metrics"]),
+        manifest=pd.read_csv(manifest_path, dtype=str, keep_default_na=False)
+        if manifest_path.is_file()
+        else None,
+        clean=_table(root, "pages_clean"),
+        removed_lines=pd.read_parquet(removed_path) if removed_path.is_file() else None,
+        dedup=_table(root, "pages_dedup"),
+        predicted=_table(root, "predicted"),
+        plots=load_plot_data(root / PATHS["plots"]),
+        provenance=provenance,
+    )

@@ -1,0 +1,274 @@
+"""``labels`` stage: a binary ``conflict_event`` training set from the ConfliBERT evaluation data.
+
+None of the four ConfliBERT datasets is labelled for "conflict event", so the label is derived by
+rules written in ``params.yaml`` (section ``labels``), per dataset:
+
+* ``positive_any``: a row with any of these label columns set is a conflict event;
+* ``ambiguous_any``: a non-positive row with any of these set is left out (the label hints at
+  violence but does not establish it);
+* every other row is a negative *candidate*; with ``screen_negatives`` a candidate whose text
+  matches ``violence_pattern`` is left out as ambiguous, because that dataset's labels were not
+  designed to exclude violence (e.g. SATP's all-zero rows include security-force operations that
+  killed militants, which are conflict events by our definition but not "terrorist attacks").
+
+Duplicates: the leakage audit's pairs (``data/interim/leakage_pairs.parquet``) are grouped into
+connected components; a group found on more than one split is moved to its earliest split
+(train < dev < test) or, with ``leakage_action: drop``, its later-split members are dropped. So no
+exact or near duplicate straddles train/dev/test. Counts of everything are written to
+``reports/metrics/labels.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import re
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+
+from newsaudit.datasets import conflibert
+from newsaudit.core.config import Section, load_params, section
+from newsaudit.core.errors import NewsauditError
+from newsaudit.core.io import write_json
+
+log = logging.getLogger(__name__)
+
+SPLIT_ORDER = ("train", "dev", "test")
+PAIR_COLUMNS = ("dataset", "split_a", "row_a", "split_b", "row_b", "kind")
+
+# Short English violence lexicon used only to screen negative candidates (see module doc).
+DEFAULT_VIOLENCE_PATTERN = (
+    r"\b(?:kill(?:ed|ing|s)?|shot|shoot(?:ing|out)?|gun ?fight|gunmen|gunfire|firing|opened fire|"
+    r"exchange of fire|fired|bod(?:y|ies)|combing operation|"
+    r"attack(?:ed|s)?|ambush(?:ed)?|blast|bomb(?:ed|ing|s)?|explo(?:sion|sive|ded)|grenade|ied|"
+    r"clash(?:ed|es)?|riot(?:s|ers|ing)?|mob|massacre|abduct(?:ed|ion)|kidnap(?:ped|ping)?|"
+    r"encounter|militants?|insurgents?|stabbed|lynch(?:ed|ing)?|torched|set ablaze|dead|deaths?|"
+    r"injur(?:ed|ies)|wounded|casualt(?:y|ies)|murder(?:ed|s)?|assassinat(?:ed|ion))\b"
+)
+
+
+class DatasetRule(Section):
+    positive_any: list[str] = []
+    ambiguous_any: list[str] = []
+    negatives: Literal["rest", "none"] = "rest"
+    screen_negatives: bool = True
+
+
+def _default_rules() -> dict[str, DatasetRule]:
+    return {
+        "satp_all": DatasetRule(positive_any=["armed_assault", "bombing", "kidnapping", "other_attack"]),
+        "IndiaPoliceEvents_docs": DatasetRule(positive_any=["KILL", "FORCE"], ambiguous_any=["FAIL"]),
+        "insightCrime": DatasetRule(positive_any=["violence"], ambiguous_any=["extortion_kidnapping"]),
+        "BBC_News": DatasetRule(screen_negatives=False),
+    }
+
+
+class LabelsParams(Section):
+    conflibert_root: str = "data/external/conflibert"
+    leakage_pairs: str = "data/interim/leakage_pairs.parquet"
+    leakage_kinds: list[Literal["exact", "normalized", "near"]] = ["exact", "normalized", "near"]
+    leakage_action: Literal["move", "drop"] = "move"
+    violence_pattern: str = DEFAULT_VIOLENCE_PATTERN
+    # Source artefacts removed from the text so the model cannot key on them (IndiaPoliceEvents
+    # documents all start with the Times of India archive banner).
+    strip_patterns: list[str] = [r"^\s*this story is from [a-z]+ \d{1,2}, \d{4}\s*"]
+    datasets: dict[str, DatasetRule] = _default_rules()
+
+
+# --- pure rule functions -----------------------------------------------------------------------
+
+
+def _check_columns(frame: pd.DataFrame, dataset: str, columns: list[str]) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise NewsauditError(
+            f"params.yaml labels.datasets.{dataset}: label columns {missing} do not exist "
+            f"(known: {list(conflibert.LABEL_NAMES.get(dataset, ()))})"
+        )
+
+
+def apply_rule(frame: pd.DataFrame, dataset: str, rule: DatasetRule, violence: re.Pattern) -> pd.Series:
+    """Per row: 'positive', 'negative', 'ambiguous_label', 'ambiguous_text' or 'not_used'."""
+    _check_columns(frame, dataset, rule.positive_any + rule.ambiguous_any)
+    status = pd.Series("not_used", index=frame.index, dtype=object)
+    pos = frame[rule.positive_any].astype(bool).any(axis=1) if rule.positive_any else False
+    amb = frame[rule.ambiguous_any].astype(bool).any(axis=1) if rule.ambiguous_any else False
+    pos = pd.Series(pos, index=frame.index)
+    amb = pd.Series(amb, index=frame.index) & ~pos
+    status[pos] = "positive"
+    status[amb] = "ambiguous_label"
+    if rule.negatives == "rest":
+        cand = ~pos & ~amb
+        if rule.screen_negatives:
+            hits = frame["text"].str.contains(violence, regex=True)
+            status[cand & hits] = "ambiguous_text"
+            cand &= ~hits
+        status[cand] = "negative"
+    return status
+
+
+def strip_artefacts(text: pd.Series, patterns: list[str]) -> pd.Series:
+    for pat in patterns:
+        text = text.str.replace(re.compile(pat, re.IGNORECASE), "", regex=True)
+    return text
+
+
+def duplicate_groups(pairs: pd.DataFrame, kinds: list[str]) -> dict[tuple[str, str, int], int]:
+    """Union-find over pair rows: map each (dataset, split, row) in a pair to a group id."""
+    parent: dict[tuple[str, str, int], tuple[str, str, int]] = {}
+
+    def find(x):
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    sel = pairs[pairs["kind"].isin(kinds)]
+    for d, sa, ra, sb, rb in zip(
+        sel["dataset"], sel["split_a"], sel["row_a"], sel["split_b"], sel["row_b"], strict=True
+    ):
+        a, b = find((d, sa, int(ra))), find((d, sb, int(rb)))
+        if a != b:
+            parent[max(a, b)] = min(a, b)
+    roots = sorted({find(k) for k in parent})
+    ids = {r: i for i, r in enumerate(roots)}
+    return {k: ids[find(k)] for k in sorted(parent)}
+
+
+def resolve_leakage(labelled: pd.DataFrame, pairs: pd.DataFrame, kinds: list[str], action: str):
+    """Keep every duplicate group on one split. Returns (frame, report).
+
+    ``labelled`` needs ``source, orig_split, row, split``. Groups are computed over all pairs (also
+    through rows left out of the label set), so A~B~C chains are honoured.
+    """
+    groups = duplicate_groups(pairs, kinds)
+    keys = list(zip(labelled["source"], labelled["orig_split"], labelled["row"].astype(int), strict=True))
+    gid = pd.Series([groups.get(k, -1) for k in keys], index=labelled.index)
+    out = labelled.copy()
+    rank = out["split"].map({s: i for i, s in enumerate(SPLIT_ORDER)})
+    in_group = gid >= 0
+    g, r = gid[in_group], rank[in_group]
+    first = r.groupby(g).transform("min")
+    late = r.index[r != first]  # rows on a later split than their group's earliest
+    to_split = first.loc[late].map(dict(enumerate(SPLIT_ORDER)))
+    n_groups = int(g.loc[late].nunique())
+    moves = (out.loc[late, "split"] + "->" + to_split).value_counts().sort_index()
+    if action == "move":
+        out.loc[late, "split"] = to_split
+    else:
+        out = out.drop(index=late)
+    report = {
+        "kinds": sorted(kinds),
+        "action": action,
+        "labelled_rows_in_duplicate_groups": int(in_group.sum()),
+        "groups_straddling_splits": n_groups,
+        "rows_" + ("moved" if action == "move" else "dropped"): {k: int(v) for k, v in moves.items()},
+    }
+    return out.reset_index(drop=True), report
+
+
+def assert_no_straddle(labelled: pd.DataFrame, pairs: pd.DataFrame, kinds: list[str]) -> None:
+    """Raise if any kept duplicate pair has its two rows on different assigned splits."""
+    split = {
+        (s, o, int(r)): a
+        for s, o, r, a in zip(
+            labelled["source"], labelled["orig_split"], labelled["row"], labelled["split"], strict=True
+        )
+    }
+    groups = duplicate_groups(pairs, kinds)
+    seen: dict[int, str] = {}
+    for key, g in groups.items():
+        if key in split and seen.setdefault(g, split[key]) != split[key]:
+            raise AssertionError(f"duplicate group {g} straddles splits at {key}")
+
+
+def build_labels(frames: dict[str, pd.DataFrame], pairs: pd.DataFrame, params: LabelsParams):
+    """All rule and leakage logic, no I/O. Returns (labels frame, report dict)."""
+    violence = re.compile(params.violence_pattern, re.IGNORECASE)
+    parts, status_counts = [], {}
+    for dataset, rule in sorted(params.datasets.items()):
+        if dataset not in frames:
+            raise NewsauditError(f"params.yaml labels.datasets: unknown dataset '{dataset}'")
+        frame = frames[dataset]
+        status = apply_rule(frame, dataset, rule, violence)
+        status_counts[dataset] = {
+            s: {k: int(v) for k, v in status[frame["split"] == s].value_counts().sort_index().items()}
+            for s in SPLIT_ORDER
+        }
+        keep = status.isin(["positive", "negative"])
+        parts.append(
+            pd.DataFrame(
+                {
+                    "text": frame.loc[keep, "text"],
+                    "conflict_event": (status[keep] == "positive").astype("int8"),
+                    "source": dataset,
+                    "orig_split": frame.loc[keep, "split"],
+                    "row": frame.loc[keep, "row"].astype("int64"),
+                    "split": frame.loc[keep, "split"],
+                }
+            )
+        )
+    labelled = pd.concat(parts, ignore_index=True)
+    labelled["text"] = strip_artefacts(labelled["text"], params.strip_patterns)
+    labelled, leak = resolve_leakage(labelled, pairs, list(params.leakage_kinds), params.leakage_action)
+    assert_no_straddle(labelled, pairs, list(params.leakage_kinds))
+    labelled = labelled.sort_values(["source", "orig_split", "row"], kind="stable").reset_index(drop=True)
+    counts = labelled.groupby(["source", "split", "conflict_event"]).size().rename("n").reset_index()
+    report = {
+        "rows": len(labelled),
+        "positives": int(labelled["conflict_event"].sum()),
+        "by_source_split": {
+            src: {
+                sp: {
+                    "positive": int(g[(g.split == sp) & (g.conflict_event == 1)]["n"].sum()),
+                    "negative": int(g[(g.split == sp) & (g.conflict_event == 0)]["n"].sum()),
+                }
+                for sp in SPLIT_ORDER
+            }
+            for src, g in counts.groupby("source")
+        },
+        "rule_outcome_by_source_split": status_counts,
+        "leakage": leak,
+    }
+    return labelled, report
+
+
+# --- I/O -----------------------------------------------------------------------------------------
+
+
+def read_pairs(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        raise NewsauditError(f"{path}: leakage pairs not found (run `newsaudit leakage` first)")
+    pairs = pd.read_parquet(path)
+    missing = [c for c in PAIR_COLUMNS if c not in pairs.columns]
+    if missing:
+        raise NewsauditError(f"{path}: missing columns {missing} (expected {list(PAIR_COLUMNS)})")
+    return pairs
+
+
+def run(args: argparse.Namespace) -> None:
+    params = section(load_params(args.params), "labels", LabelsParams)
+    frames = conflibert.read_all(params.conflibert_root, tuple(sorted(params.datasets)))
+    pairs = read_pairs(Path(args.pairs or params.leakage_pairs))
+    labelled, report = build_labels(frames, pairs, params)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    labelled.to_parquet(out, index=False)
+    write_json(report, args.metrics)
+    log.info(
+        "labels: %d rows (%d positive) -> %s; %d duplicate groups straddled splits",
+        report["rows"],
+        report["positives"],
+        out,
+        report["leakage"]["groups_straddling_splits"],
+    )
+
+
+def register_cli(subparsers) -> None:
+    p = subparsers.add_parser("labels", help="derive the binary conflict_event training set")
+    p.add_argument("--pairs", default=None, help="leakage pairs (default: labels.leakage_pairs)")
+    p.add_argument("--out", default="data/processed/labels.parquet")
+    p.add_argument("--metrics", default="reports/metrics/labels.json")
+    p.set_defaults(func=run)
