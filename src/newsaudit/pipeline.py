@@ -1,32 +1,125 @@
-"""``newsaudit audit CORPUS --out DIR``: the per-page stages on any corpus, outside the DVC pipeline.
+"""The per-page chain ingest -> boilerplate -> duplicates -> classify, run by any engine.
 
-It runs ingest and then each per-page step whose module and trained artefacts are available
-(boilerplate, duplicates, classification), with the parameters of ``params.yaml`` and the models the
-pipeline trained. It writes ``DIR/pages.parquet`` (the pipeline's pages columns plus each step's) and
-``DIR/summary.json``; a step that cannot run is listed in the summary with the reason, never skipped
-silently. Nothing the user gave is overwritten: an ``--out`` that already holds results needs
-``--force``, and ``--out`` may not lie inside the corpus (the next audit would ingest it).
+:func:`run_step` is the one place that dispatches a step to an engine (memory, stream or Dask);
+stage modules choose the engine (``execution`` in params.yaml, or ``--engine``) and the paths.
+:func:`audit` runs the whole chain on any corpus, file to file, for ``newsaudit audit`` and the
+benchmarks; ``annotate_*`` are the in-memory reference of each step (tests, benchmarks, notebooks).
 """
 
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
-from newsaudit.lib.measure import Measurement, measure
-from newsaudit.core.config import ENGINES, engine_of, load_params, section
-from newsaudit.core.errors import NewsauditError
-from newsaudit.steps.ingest.readers import CorpusParams, IngestParams, ingest
+from newsaudit.core.config import Execution, execution, section
+from newsaudit.core.errors import NewsauditError, StepUnavailable
 from newsaudit.core.io import write_json
+from newsaudit.core.step import Step, output_schema
+from newsaudit.engines import memory, stream
+from newsaudit.lib.measure import Measurement, measure
+from newsaudit.steps.boilerplate.clean import REASONS
+from newsaudit.steps.boilerplate.linemodel import LineModel, load_line_model
+from newsaudit.steps.boilerplate.params import BoilerplateParams
+from newsaudit.steps.boilerplate.stats import corpus_stats as boilerplate_stats
+from newsaudit.steps.boilerplate.step import BoilerplateStep
+from newsaudit.steps.classify.model import load_model
+from newsaudit.steps.classify.score import ClassifyParams
+from newsaudit.steps.classify.stats import corpus_stats as classify_stats
+from newsaudit.steps.classify.step import ClassifyStep
+from newsaudit.steps.dedup.params import DuplicatesParams
+from newsaudit.steps.dedup.stats import duplicate_stats
+from newsaudit.steps.dedup.step_new import DedupStep
+from newsaudit.steps.ingest.readers import CorpusParams, IngestParams
+from newsaudit.steps.ingest.step import IngestStep, summarise
 
 log = logging.getLogger(__name__)
 
 OUTPUT_NAMES = ("pages.parquet", "summary.json", "report.html", "removed_lines.parquet")
+LINE_MODEL_FILE = "line_model.skops"
+CLASSIFIER_FILE = "conflict_clf.skops"
+
+
+# --------------------------------------------------------------------------------------------
+# One step, on the chosen engine
+
+
+def run_step(
+    step: Step,
+    ex: Execution,
+    src: Path | None,
+    dst: Path,
+    side: dict[str, Path] | None = None,
+    batch_rows: int = 2000,
+    workers: int = 1,
+    row_group_size: int | None = None,
+) -> dict[str, Any]:
+    """Run ``step`` from ``src`` (a Parquet table; None for ingest) to ``dst`` (and its side tables)
+    on ``ex.engine``; returns the step's final state (notes of corpus-wide phases)."""
+    side = side or {}
+    if ex.engine == "dask":
+        from newsaudit.engines.dask import run as dask_run
+
+        return dask_run.run_to_files(step, ex.dask, src, dst, side, row_group_size or batch_rows)
+    if ex.engine == "memory":
+        return _run_memory(step, src, dst, side, row_group_size or batch_rows)
+    how = stream.StreamRun(src, dst, side, batch_rows, workers, row_group_size)
+    return stream.run(step, how)
+
+
+def _run_memory(step: Step, src: Path | None, dst: Path, side: dict[str, Path], rows: int) -> dict[str, Any]:
+    pages = pd.read_parquet(src) if src is not None else None
+    out, tables = memory.run(step, pages)
+    schema = step.phases()[0].schema if src is None else output_schema(pq.read_schema(src), step)
+    stream.write_frame(out, dst, schema, rows)
+    for name, path in side.items():
+        stream.write_frame(tables[name], path, step.side_outputs[name], rows)
+    return {}
+
+
+# --------------------------------------------------------------------------------------------
+# The in-memory reference of each step
+
+
+def annotate_boilerplate(
+    pages: pd.DataFrame, params: BoilerplateParams, line_model: LineModel | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Pages with clean text and boilerplate/error columns, and every removed line (sorted by
+    doc_id and line). ``line_model=None`` uses the fallback rule (lines of N+ words)."""
+    out, side = memory.run(BoilerplateStep(params, line_model), pages)
+    removed = side["removed_lines"]
+    if removed.empty:
+        removed = _empty_removed()
+    return out, removed.sort_values(["doc_id", "line_no"], kind="stable").reset_index(drop=True)
+
+
+def _empty_removed() -> pd.DataFrame:
+    frame = pd.DataFrame({"doc_id": [], "line_no": [], "text": [], "reason": []})
+    frame = frame.astype({"doc_id": object, "line_no": "int64", "text": object})
+    frame["reason"] = pd.Categorical([], categories=list(REASONS))
+    return frame
+
+
+def annotate_duplicates(pages: pd.DataFrame, params: DuplicatesParams) -> pd.DataFrame:
+    """Pages with repetition statistics, de-repeated ``clean_text`` and cluster columns."""
+    return memory.run(DedupStep(params), pages)[0]
+
+
+def annotate_predictions(pages: pd.DataFrame, bundle: dict[str, Any], params: ClassifyParams) -> pd.DataFrame:
+    """Pages with the prediction columns (``cluster_size`` when the table has clusters)."""
+    step = ClassifyStep(params, bundle, with_clusters="near_dup_cluster" in pages.columns)
+    return memory.run(step, pages)[0]
+
+
+# --------------------------------------------------------------------------------------------
+# The chain on any corpus: newsaudit audit
 
 
 @dataclass
@@ -34,18 +127,10 @@ class AuditContext:
     params: dict
     models: Path
     out: Path
+    ex: Execution
     summary: dict = field(default_factory=dict)
     measure: bool = False  # time and sample memory of each step (the benchmark turns this on)
     measurements: dict[str, Measurement] = field(default_factory=dict)
-
-
-class StepUnavailable(Exception):
-    """A per-page step cannot run here (its trained model is missing); the reason goes in the summary."""
-
-
-# A step reads the pages table from one Parquet file and writes it, with its own columns added,
-# to another: batch by batch, so memory does not grow with the corpus.
-Step = Callable[[Path, Path, AuditContext], None]
 
 
 def check_out_dir(corpus: Path, out: Path, force: bool) -> None:
@@ -60,50 +145,35 @@ def check_out_dir(corpus: Path, out: Path, force: bool) -> None:
         )
 
 
-def boilerplate_step(src: Path, dst: Path, ctx: AuditContext) -> None:
-    """Clean text with the trained line model; without one, the documented fallback rule (said so)."""
-    from newsaudit.steps.boilerplate.clean import BoilerplateParams
-    from newsaudit.steps.boilerplate.linemodel import load_line_model
-    from newsaudit.boilerplate_stream import clean_parquet
-
-    params = section(ctx.params, "boilerplate", BoilerplateParams)
-    model_path = ctx.models / Path(params.line_model).name
-    if model_path.is_file():
-        line_model, ctx.summary["line_model"] = load_line_model(model_path), str(model_path)
-    else:
-        log.warning("audit: no line model at %s: boilerplate uses the fallback rule", model_path)
-        line_model = None
-        ctx.summary["line_model"] = (
-            f"none at {model_path}: fallback rule (lines of {params.fallback_min_words}+ words)"
-        )
-    ctx.summary["boilerplate"] = clean_parquet(
-        src, dst, ctx.out / "removed_lines.parquet", params, line_model, params.batch_rows, params.workers
-    )
+def _line_model(ctx: AuditContext) -> LineModel | None:
+    path = ctx.models / LINE_MODEL_FILE
+    if path.is_file():
+        ctx.summary["line_model"] = str(path)
+        return load_line_model(path)
+    bp = section(ctx.params, "boilerplate", BoilerplateParams)
+    log.warning("audit: no line model at %s: boilerplate uses the fallback rule", path)
+    ctx.summary["line_model"] = f"none at {path}: fallback rule (lines of {bp.fallback_min_words}+ words)"
+    return None
 
 
-def predict_step(src: Path, dst: Path, ctx: AuditContext) -> None:
-    from newsaudit.steps.classify.model import load_model
-    from newsaudit.steps.classify.score import PredictParams, corpus_stats, predict_parquet
+def chain(ctx: AuditContext, src: Path) -> list[tuple[str, Callable[[], Step]]]:
+    """The per-page steps after ingest, in order, each built when it is about to run."""
+    params = ctx.params
 
-    params = section(ctx.params, "predict", PredictParams)
-    model_path = ctx.models / Path(params.model).name
-    if not model_path.is_file():
-        raise StepUnavailable(f"no trained classifier at {model_path} (run `make repro` first)")
-    ctx.summary["predictions"] = corpus_stats(predict_parquet(src, dst, load_model(model_path), params))
-
-
-def per_page_steps() -> list[tuple[str, Step]]:
-    """The per-page steps after ingest, in pipeline order."""
-    from newsaudit import duplicates
+    def classify() -> Step:
+        path = ctx.models / CLASSIFIER_FILE
+        if not path.is_file():
+            raise StepUnavailable(f"no trained classifier at {path} (run `make repro` first)")
+        return ClassifyStep(section(params, "classify", ClassifyParams), load_model(path))
 
     return [
-        ("boilerplate", boilerplate_step),
-        ("duplicates", duplicates.audit_step),
-        ("predict", predict_step),
+        ("boilerplate", lambda: BoilerplateStep(section(params, "boilerplate", BoilerplateParams), _line_model(ctx))),
+        ("duplicates", lambda: DedupStep(section(params, "duplicates", DuplicatesParams), ctx.ex.workers.duplicates)),
+        ("classify", classify),
     ]
 
 
-def _run_measured(name: str, ctx: AuditContext, fn: Callable[[], Any]) -> Any:
+def _measured(name: str, ctx: AuditContext, fn: Callable[[], Any]) -> Any:
     if not ctx.measure:
         return fn()
     with measure() as m:
@@ -119,145 +189,96 @@ def audit(
     params: dict,
     models: Path,
     force: bool = False,
-    report: bool = False,
     measure_steps: bool = False,
     engine: str | None = None,
     scheduler: str | None = None,
 ) -> AuditContext:
-    """Run ingest and the per-page steps from file to file; ``out/pages.parquet`` is the last table.
+    """Run ingest and the per-page steps from file to file; ``out/pages.parquet`` is the last table,
+    ``out/removed_lines.parquet`` the boilerplate's removed lines, ``out/summary.json`` the figures.
 
-    Intermediate tables live in ``out/.steps/`` and are removed at the end. Returns the context:
-    its ``summary`` is what ``summary.json`` holds, its ``measurements`` the per-step time and
-    memory when ``measure_steps`` is on. ``engine="dask"`` runs the same steps on a Dask cluster
-    (:mod:`newsaudit.engines.dask.legacy`; ``scheduler`` overrides ``dask.scheduler``).
+    Intermediate tables live in ``out/.steps/`` and are removed at the end. A step that cannot run
+    (no trained model) is listed in the summary with the reason, never skipped silently.
     """
-    engine = engine_of(params, engine)
+    ex = execution(params, engine, scheduler)
     check_out_dir(corpus, out, force)
     out.mkdir(parents=True, exist_ok=True)
     steps_dir = out / ".steps"
     steps_dir.mkdir(exist_ok=True)
-    corpus_params = CorpusParams(path=str(corpus), include=[])
-    ingest_params = section(params, "ingest", IngestParams)
-    ctx = AuditContext(params=params, models=models, out=out, measure=measure_steps)
+    ctx = AuditContext(params=params, models=models, out=out, ex=ex, measure=measure_steps)
     ctx.summary["corpus"] = str(corpus)
-    if engine == "dask":
-        _audit_dask(ctx, corpus_params, ingest_params, steps_dir, scheduler)
-        return _finish(ctx, out / "pages.parquet", report)
+    ctx.summary["engine"] = {"name": ex.engine}
+    ingest_params = section(params, "ingest", IngestParams)
     current = steps_dir / "ingest.parquet"
-    ctx.summary["ingest"] = _run_measured(
-        "ingest", ctx, lambda: ingest(corpus_params, ingest_params, current)
+    ingest_step = IngestStep(CorpusParams(path=str(corpus), include=[]), ingest_params)
+    _measured(
+        "ingest",
+        ctx,
+        lambda: run_step(ingest_step, ex, None, current, workers=ex.workers.ingest, row_group_size=ingest_params.row_group_size),
     )
+    ctx.summary["ingest"] = summarise(read_small(current))
     ctx.summary["steps"], ctx.summary["skipped_steps"] = ["ingest"], {}
-    for name, step in per_page_steps():
+    removed_path = out / "removed_lines.parquet"
+    for name, build in chain(ctx, current):
         nxt = steps_dir / f"{name}.parquet"
         try:
-            _run_measured(name, ctx, lambda step=step, src=current, dst=nxt: step(src, dst, ctx))
+            step = build()
         except StepUnavailable as why:
             log.warning("audit: %s skipped: %s", name, why)
             ctx.summary["skipped_steps"][name] = str(why)
             continue
+        workers = getattr(ex.workers, name)
+        rows = getattr(step.params, "batch_rows", None) or getattr(step.params, "repetition_batch", None) or getattr(step.params, "batch_size", 2000)
+        side = {"removed_lines": removed_path} if name == "boilerplate" else {}
+        state = _measured(name, ctx, lambda step=step, src=current, dst=nxt, side=side, w=workers, r=rows: run_step(step, ex, src, dst, side, r, w))
+        small = read_small(nxt)
+        if name == "boilerplate":
+            ctx.summary["boilerplate"] = boilerplate_stats_from_files(small, removed_path, step.params)
+        elif name == "duplicates":
+            small["_has_text"] = has_text(nxt)
+            ctx.summary["duplicates"] = duplicate_stats(small, step.params)
+            if state.get("near_notes"):
+                ctx.summary["engine"]["duplicates"] = state["near_notes"]
+        else:
+            ctx.summary["predictions"] = classify_stats(small)
         current.unlink()
         current = nxt
         ctx.summary["steps"].append(name)
     current.replace(out / "pages.parquet")
     steps_dir.rmdir()
-    return _finish(ctx, out / "pages.parquet", report)
-
-
-def _finish(ctx: AuditContext, pages_path: Path, report: bool) -> AuditContext:
-    write_json(ctx.summary, ctx.out / "summary.json")
-    if report:
-        from newsaudit.report.render import write_audit_report
-
-        write_audit_report(ctx.out, pd.read_parquet(pages_path), ctx.summary)
-    log.info("audit: %d pages -> %s", ctx.summary["ingest"]["inputs"], ctx.out)
+    write_json(ctx.summary, out / "summary.json")
+    log.info("audit: %d pages -> %s", ctx.summary["ingest"]["inputs"], out)
     return ctx
 
 
-def _audit_dask(
-    ctx: AuditContext,
-    corpus: CorpusParams,
-    ingest_params: IngestParams,
-    steps_dir: Path,
-    scheduler: str | None,
-) -> None:
-    """The same steps on a Dask cluster: ingest, then boilerplate -> duplicates -> predict as one
-    graph (:func:`newsaudit.engines.dask.legacy.audit_pages_dask`), whose table is gathered on the client."""
-    from newsaudit.steps.boilerplate.clean import BoilerplateParams, corpus_stats
-    from newsaudit.steps.boilerplate.linemodel import load_line_model
-    from newsaudit.steps.classify.model import load_model
-    from newsaudit.steps.dedup.step import DuplicatesParams, duplicate_stats
-    from newsaudit.engines.dask.legacy import DaskParams, audit_pages_dask, connect, ingest_dask
-    from newsaudit.steps.classify.score import PredictParams
-    from newsaudit.steps.classify.score import corpus_stats as prediction_stats
-
-    dask_params = section(ctx.params, "dask", DaskParams)
-    if scheduler:
-        dask_params = dask_params.model_copy(update={"scheduler": scheduler})
-    bp = section(ctx.params, "boilerplate", BoilerplateParams)
-    line_path = ctx.models / Path(bp.line_model).name
-    line_model = load_line_model(line_path) if line_path.is_file() else None
-    ctx.summary["line_model"] = (
-        str(line_path)
-        if line_model
-        else (f"none at {line_path}: fallback rule (lines of {bp.fallback_min_words}+ words)")
-    )
-    pp = section(ctx.params, "predict", PredictParams)
-    clf_path = ctx.models / Path(pp.model).name
-    bundle = load_model(clf_path) if clf_path.is_file() else None
-    ctx.summary["engine"] = {"name": "dask", "scheduler": dask_params.scheduler}
-    ingested = steps_dir / "ingest.parquet"
-    with connect(dask_params) as client:
-        ctx.summary["ingest"] = _run_measured(
-            "ingest", ctx, lambda: ingest_dask(client, corpus, ingest_params, ingested)
-        )
-        result = _run_measured(
-            "per_page_steps",
-            ctx,
-            lambda: audit_pages_dask(client, ingested, ctx.params, line_model, bundle),
-        )
-    ingested.unlink()
-    steps_dir.rmdir()
-    pages = result.pages
-    ctx.summary["steps"] = ["ingest", "boilerplate", "duplicates"] + (["predict"] if bundle else [])
-    ctx.summary["skipped_steps"] = (
-        {} if bundle else {"predict": f"no trained classifier at {clf_path} (run `make repro` first)"}
-    )
-    ctx.summary["boilerplate"] = corpus_stats(pages, result.removed, bp)
-    ctx.summary["duplicates"] = duplicate_stats(pages, section(ctx.params, "duplicates", DuplicatesParams))
-    if bundle:
-        ctx.summary["predictions"] = prediction_stats(pages)
-    ctx.summary["engine"]["shuffles"] = result.notes
-    pages.to_parquet(ctx.out / "pages.parquet", index=False)
-    result.removed.to_parquet(ctx.out / "removed_lines.parquet", index=False)
+def read_small(path: Path) -> pd.DataFrame:
+    """The table without its text columns (what statistics need)."""
+    names = [c for c in pq.read_schema(path).names if c not in ("raw_text", "clean_text")]
+    return pd.read_parquet(path, columns=names)
 
 
-def register_cli(sub) -> None:
-    p = sub.add_parser("audit", help="run the per-page stages on any corpus and write DIR/pages.parquet")
-    p.add_argument("corpus", type=Path, help="corpus folder or file")
-    p.add_argument("--out", type=Path, required=True, help="output folder (must not be inside the corpus)")
-    p.add_argument("--models", type=Path, default=Path("models"), help="trained artefacts (default: models/)")
-    p.add_argument("--force", action="store_true", help="replace results already in --out")
-    p.add_argument("--report", action="store_true", help="also write DIR/report.html (self-contained HTML)")
-    p.add_argument(
-        "--engine", choices=ENGINES, default=None, help="local or dask (default: params.yaml engine)"
-    )
-    p.add_argument(
-        "--scheduler",
-        default=None,
-        help="Dask scheduler address (default: dask.scheduler; 'local' = LocalCluster)",
-    )
-    p.set_defaults(func=_cli)
+def has_text(path: Path) -> pd.Series:
+    """Whether each row has a ``clean_text``, read batch by batch without keeping the text."""
+    parts = [b.column(0).is_valid().to_numpy(zero_copy_only=False) for b in pq.ParquetFile(path).iter_batches(columns=["clean_text"])]
+    return pd.Series(np.concatenate(parts) if parts else np.zeros(0, dtype=bool))
 
 
-def _cli(args) -> None:
-    audit(
-        args.corpus,
-        args.out,
-        load_params(args.params),
-        args.models,
-        force=args.force,
-        report=args.report,
-        engine=args.engine,
-        scheduler=args.scheduler,
-    )
+def removed_totals(path: Path) -> dict[str, dict[str, int]]:
+    """Removed lines and characters per reason, read batch by batch."""
+    lines: Counter = Counter()
+    chars: Counter = Counter()
+    for rb in pq.ParquetFile(path).iter_batches(columns=["reason", "text"]):
+        frame = rb.to_pandas()
+        lines.update(frame["reason"].astype(str).tolist())
+        chars.update(frame.assign(n=frame["text"].str.len()).groupby("reason", observed=True)["n"].sum().to_dict())
+    return {
+        "lines": {r: int(lines.get(r, 0)) for r in REASONS},
+        "chars": {r: int(chars.get(r, 0)) for r in REASONS},
+    }
+
+
+def boilerplate_stats_from_files(small: pd.DataFrame, removed_path: Path, params: BoilerplateParams) -> dict:
+    """The boilerplate statistics from the written files: no page text, and of the removed lines
+    only those that feed the top-lines table (site templates and patterns)."""
+    top = pq.read_table(removed_path, filters=[("reason", "in", ["site_template", "pattern"])]).to_pandas()
+    top["reason"] = pd.Categorical(top["reason"].astype(str), categories=list(REASONS))
+    return boilerplate_stats(small, top, params, totals=removed_totals(removed_path))

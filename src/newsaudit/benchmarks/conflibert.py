@@ -1,4 +1,4 @@
-"""``conflibert-benchmark``: TF-IDF linear models on ConfliBERT's own tasks and splits.
+"""TF-IDF linear models on ConfliBERT's own tasks and splits (stage ``conflibert-benchmark``).
 
 For each dataset the task is the one the ConfliBERT paper evaluates: BBC_News is binary (F1 of the
 positive class), satp_all, IndiaPoliceEvents_docs and insightCrime are multi-label, scored with the
@@ -20,10 +20,8 @@ separate file: they vary between runs and must not enter the DVC metrics.
 
 from __future__ import annotations
 
-import argparse
 import logging
 import time
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -33,11 +31,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 from sklearn.model_selection import KFold, StratifiedKFold
 
+from newsaudit.core.config import Section
 from newsaudit.datasets import conflibert
 from newsaudit.steps.classify.model import build_features, example_based_f1
-from newsaudit.core.config import Section, load_params, section
-from newsaudit.core.io import write_json
-from newsaudit.training.labels import duplicate_groups, read_pairs
+from newsaudit.training.labels import duplicate_groups
 
 log = logging.getLogger(__name__)
 
@@ -315,13 +312,10 @@ def comparison(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return {"records": records, "datasets": results, "targets": verdict, "paper_source": PAPER_SOURCE}
 
 
-# --- I/O -----------------------------------------------------------------------------------------
-
-
-def run(args: argparse.Namespace) -> None:
-    params = section(load_params(args.params), "conflibert_benchmark", BenchmarkParams)
-    pairs = read_pairs(Path(args.pairs or params.leakage_pairs))
-    frames = conflibert.read_all(params.conflibert_root, tuple(params.datasets))
+def run_benchmark(
+    frames: dict[str, pd.DataFrame], pairs: pd.DataFrame, params: BenchmarkParams
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Every dataset of ``params.datasets``: the comparison document and the timings per dataset."""
     results, timings = {}, {}
     for dataset in params.datasets:
         results[dataset], timings[dataset] = run_dataset(frames[dataset], dataset, pairs, params)
@@ -332,18 +326,9 @@ def run(args: argparse.Namespace) -> None:
             results[dataset]["test_deduplicated"]["f1"],
             timings[dataset],
         )
-    out = comparison(results)
-    write_json(out, args.metrics, digits=4)
-    plot = pd.DataFrame(out["records"])[["dataset", "model", "f1"]].round(2)
-    Path(args.plot).parent.mkdir(parents=True, exist_ok=True)
-    plot.to_csv(args.plot, index=False, lineterminator="\n")
-    write_json(timings, args.timings)
+    return comparison(results), timings
 
 
-def register_cli(subparsers) -> None:
-    p = subparsers.add_parser("conflibert-benchmark", help="TF-IDF baselines, ConfliBERT tasks")
-    p.add_argument("--pairs", default=None, help="leakage pairs (default: params conflibert_benchmark)")
-    p.add_argument("--metrics", default="reports/metrics/confliBERT_comparison.json")
-    p.add_argument("--plot", default="reports/plots/conflibert/comparison.csv")
-    p.add_argument("--timings", default="reports/timings/conflibert_benchmark.json")
-    p.set_defaults(func=run)
+def comparison_plot(out: dict[str, Any]) -> pd.DataFrame:
+    """The DVC plot data: F1 per dataset and model, two decimals."""
+    return pd.DataFrame(out["records"])[["dataset", "model", "f1"]].round(2)

@@ -7,6 +7,10 @@
   benchmark's metric.
 * trafilatura-eval (must-keep / must-drop segments): the line model is a training source there,
   so its figures come from out-of-fold predictions written by ``train-linemodel``.
+
+Pages are decoded with :func:`newsaudit.training.linemodel_gold.decode_html`, as the line model's
+training pages are (see there why it is not :func:`newsaudit.lib.text.decode_bytes`). Stage:
+``bench-boilerplate`` (:mod:`newsaudit.stages.bench_boilerplate`).
 """
 
 from __future__ import annotations
@@ -20,21 +24,29 @@ from pathlib import Path
 import pandas as pd
 from tqdm import tqdm
 
-from newsaudit.steps.boilerplate.linemodel import (
-    LineModel,
-    decode_html,
-    html_to_text,
-    load_line_model,
-    trafilatura_eval_entries,
-)
-from newsaudit.steps.boilerplate.lines import split_lines
-from newsaudit.lib.extraction_metric import segment_counts, segment_scores, shingle_scores
+from newsaudit.core.config import Section
 from newsaudit.core.errors import NewsauditError
+from newsaudit.lib.extraction_metric import segment_counts, segment_scores, shingle_scores
+from newsaudit.lib.text import html_to_text
+from newsaudit.pipeline import annotate_boilerplate
+from newsaudit.steps.boilerplate.linemodel import LineModel
+from newsaudit.steps.boilerplate.lines import split_lines
+from newsaudit.steps.boilerplate.params import BoilerplateParams
+from newsaudit.training.linemodel_gold import decode_html, trafilatura_eval_entries
 
 log = logging.getLogger(__name__)
 
 SCRAPINGHUB = "scrapinghub-article-extraction-benchmark"
 TRAFILATURA_EVAL = "trafilatura-eval"
+
+
+class BoilerplateBenchParams(Section):
+    """``bench_boilerplate`` section: the scrapinghub / trafilatura-eval benchmark."""
+
+    n_bootstrap: int = 1000
+    seed: int = 0
+    baseline_min_words: int = 15
+    html_mode: str = "trafilatura"
 
 
 def html_main_text(html: str) -> str:
@@ -55,10 +67,10 @@ def line_model_text(text: str, model: LineModel) -> str:
     return "\n".join(t for t, k in zip(page.texts, keep, strict=True) if k)
 
 
-def _pipeline_texts(doc_ids: list[str], texts: list[str], model: LineModel, bp) -> list[str]:
+def _pipeline_texts(
+    doc_ids: list[str], texts: list[str], model: LineModel, bp: BoilerplateParams
+) -> list[str]:
     """The full boilerplate stage (errors, templates, patterns, line model) on pages without source."""
-    from newsaudit.steps.boilerplate.clean import annotate_boilerplate
-
     pages = pd.DataFrame(
         {
             "doc_id": doc_ids,
@@ -85,7 +97,9 @@ def _rounded(d: dict) -> dict:
     return {k: round(v, 4) if isinstance(v, float) else v for k, v in d.items()}
 
 
-def scrapinghub_table(root: Path, model: LineModel, bench, bp) -> list[dict]:
+def scrapinghub_table(
+    root: Path, model: LineModel, bench: BoilerplateBenchParams, bp: BoilerplateParams
+) -> list[dict]:
     gt = json.loads((root / "ground-truth.json").read_text(encoding="utf-8"))
     keys = sorted(gt)
     golds = [gt[k].get("articleBody", "") or "" for k in keys]
@@ -130,7 +144,7 @@ def scrapinghub_table(root: Path, model: LineModel, bench, bp) -> list[dict]:
     return rows
 
 
-def trafilatura_eval_table(root: Path, oof_path: Path, bench) -> list[dict]:
+def trafilatura_eval_table(root: Path, oof_path: Path, bench: BoilerplateBenchParams) -> list[dict]:
     entries = trafilatura_eval_entries(root)
     oof = {}
     if oof_path.is_file():
@@ -174,11 +188,13 @@ def print_table(rows: list[dict], title: str, cols: list[str]) -> None:
         print(f"{r['method']:<44} {r.get('input', ''):<26} " + " ".join(f"{c:>15}" for c in cells))
 
 
-def run_benchmark(external: Path, model_path: Path, oof_path: Path, out_path: Path, bench, bp) -> dict:
+def run_benchmark(
+    external: Path, model: LineModel, oof_path: Path, bench: BoilerplateBenchParams, bp: BoilerplateParams
+) -> dict:
+    """Both tables (printed as they are made) as one JSON-ready result."""
     root = external / SCRAPINGHUB
     if not (root / "ground-truth.json").is_file():
         raise NewsauditError(f"{root}/ground-truth.json is missing (run `newsaudit fetch`)")
-    model = load_line_model(model_path)
     sh = scrapinghub_table(root, model, bench, bp)
     print_table(
         sh,
@@ -192,8 +208,4 @@ def run_benchmark(external: Path, model_path: Path, oof_path: Path, out_path: Pa
         print_table(
             te, "trafilatura-eval segments (corpus-level counts)", ["f1", "precision", "recall", "accuracy"]
         )
-    result = {"scrapinghub": sh, "trafilatura_eval": te, "n_bootstrap": bench.n_bootstrap, "seed": bench.seed}
-    from newsaudit.core.io import write_json
-
-    write_json(result, out_path)
-    return result
+    return {"scrapinghub": sh, "trafilatura_eval": te, "n_bootstrap": bench.n_bootstrap, "seed": bench.seed}

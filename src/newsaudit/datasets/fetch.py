@@ -1,4 +1,4 @@
-"""``fetch`` stage: bring every external dataset into ``data/external/``, verified by sha256.
+"""Bring every external dataset into ``data/external/``, verified by sha256 (stage ``fetch``).
 
 The registry (``datasets.yaml`` shipped in the package) lists each dataset's public origin, the sha256
 of each file and its licence. A file is copied from the local mirror folder when present there, else
@@ -21,7 +21,7 @@ from pathlib import Path
 import yaml
 from tqdm import tqdm
 
-from newsaudit.core.config import Section, load_params, section
+from newsaudit.core.config import Section
 from newsaudit.core.errors import NewsauditError
 
 log = logging.getLogger(__name__)
@@ -161,16 +161,3 @@ def fetch(params: DataParams, registry: dict[str, dict] | None = None) -> dict[s
         counts[entry.dataset] = counts.get(entry.dataset, 0) + 1
     return counts
 
-
-def register_cli(sub) -> None:
-    p = sub.add_parser("fetch", help="copy or download the registered datasets into data/external/, verified")
-    p.add_argument("--mirror", help="mirror folder (overrides data.mirror)")
-    p.set_defaults(func=_cli)
-
-
-def _cli(args) -> None:
-    params = section(load_params(args.params), "data", DataParams)
-    if args.mirror:
-        params = params.model_copy(update={"mirror": args.mirror})
-    counts = fetch(params)
-    log.info("fetched %s", ", ".join(f"{k}: {v} files" for k, v in counts.items()))

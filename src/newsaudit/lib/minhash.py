@@ -38,8 +38,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
+
+from newsaudit.lib.graph import connected_labels
 
 # Everything that is not a letter or a digit separates words (RE2 syntax, run by pyarrow in C++).
 NON_WORD = r"[^\p{L}\p{N}]+"
@@ -249,17 +249,6 @@ def estimated_jaccard(sig: np.ndarray, pairs: np.ndarray, chunk: int = 200_000) 
         p = pairs[s : s + chunk]
         out[s : s + chunk] = (sig[p[:, 0]] == sig[p[:, 1]]).mean(axis=1)
     return out
-
-
-def connected_labels(n: int, pairs: np.ndarray) -> np.ndarray:
-    """Component label per node (labels are the smallest node index of the component)."""
-    if n == 0:
-        return np.empty(0, dtype=np.int64)
-    g = coo_matrix((np.ones(len(pairs), dtype=np.int8), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
-    _, lab = connected_components(g, directed=False)
-    first = np.full(lab.max() + 1, n, dtype=np.int64)
-    np.minimum.at(first, lab, np.arange(n))
-    return first[lab]
 
 
 @dataclass(frozen=True)

@@ -18,38 +18,27 @@ import pandas as pd
 import pyarrow.parquet as pq
 import yaml
 
+from newsaudit.core import paths
 from newsaudit.core.errors import NewsauditError
 
 log = logging.getLogger(__name__)
 
-# Metrics files the report knows, in pipeline order, with the stage that writes each (for the
-# "not produced yet" notes). Any other JSON in the metrics folder is still shown, generically.
+# Metrics files the report knows (``reports/metrics/<key>.json``), in pipeline order, with the
+# stage that writes each (for the "not produced yet" notes). A stage's metrics file carries the
+# stage's name (``bench-boilerplate`` -> ``bench_boilerplate.json``) except ``classifier.json``,
+# written by ``evaluate``. Any other JSON in the metrics folder is still shown, generically.
 METRICS = {
     "ingest": "ingest",
     "boilerplate": "boilerplate",
-    "boilerplate_benchmark": "boilerplate_benchmark",
+    "bench_boilerplate": "bench-boilerplate",
     "duplicates": "duplicates",
-    "duplicates_benchmark": "duplicates_benchmark",
+    "bench_duplicates": "bench-duplicates",
     "leakage": "leakage",
     "labels": "labels",
     "train": "train",
     "classifier": "evaluate",
-    "conflibert_comparison": "evaluate",
-    "predictions": "predict",
-}
-
-# Where the pipeline writes things, relative to the project root.
-PATHS = {
-    "params": "params.yaml",
-    "lock": "dvc.lock",
-    "metrics": "reports/metrics",
-    "plots": "reports/plots",
-    "manifest": "data/interim/manifest.csv",
-    "pages": "data/interim/pages.parquet",
-    "pages_clean": "data/interim/pages_clean.parquet",
-    "removed_lines": "data/interim/removed_lines.parquet",
-    "pages_dedup": "data/interim/pages_dedup.parquet",
-    "predicted": "data/processed/pages.parquet",
+    "conflibert_benchmark": "conflibert-benchmark",
+    "classify": "classify",
 }
 
 
@@ -112,7 +101,7 @@ def load_metrics(folder: Path) -> dict[str, dict]:
     out = {}
     for path in sorted(folder.glob("*.json")):
         data = read_json(path)
-        # Lower-cased: the evaluate stage may spell it confliBERT_comparison.json.
+        # Lower-cased: metrics names are stage names; a hand-made file may be spelled otherwise.
         out[path.stem.lower()] = data if isinstance(data, dict) else {"values": data}
     return out
 
@@ -191,36 +180,32 @@ def lock_entries(lock_path: Path, own_outputs: tuple[str, ...] = ()) -> list[dic
     return rows
 
 
-def load_params_text(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        return {}
-    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-
-
-def _table(root: Path, key: str) -> PageTable | None:
-    path = root / PATHS[key]
-    return PageTable(path, PATHS[key]) if path.is_file() else None
+def _table(root: Path, path: Path) -> PageTable | None:
+    return PageTable(root / path, path.as_posix()) if (root / path).is_file() else None
 
 
 def load_pipeline(
-    root: Path, params_path: Path | None = None, own_outputs: tuple[str, ...] = ()
+    root: Path, params: dict[str, Any] | None = None, own_outputs: tuple[str, ...] = ()
 ) -> ReportData:
-    """Everything the pipeline has produced so far under ``root`` (``own_outputs``: see lock_entries)."""
-    params_path = params_path or root / PATHS["params"]
-    manifest_path = root / PATHS["manifest"]
-    removed_path = root / PATHS["removed_lines"]
+    """Everything the pipeline has produced so far under ``root`` (``own_outputs``: see lock_entries).
+
+    ``params`` is the parameter file's content, shown as provenance (the report stage reads it; the
+    report itself reads no parameter).
+    """
+    manifest_path = root / paths.MANIFEST
+    removed_path = root / paths.REMOVED_LINES
     provenance = git_provenance(root)
-    provenance["params"] = load_params_text(params_path)
-    provenance["lock"] = lock_entries(root / PATHS["lock"], own_outputs)
+    provenance["params"] = params or {}
+    provenance["lock"] = lock_entries(root / paths.LOCK, own_outputs)
     return ReportData(
-        metrics=load_metrics(root / PATHS["metrics"]),
+        metrics=load_metrics(root / paths.METRICS),
         manifest=pd.read_csv(manifest_path, dtype=str, keep_default_na=False)
         if manifest_path.is_file()
         else None,
-        clean=_table(root, "pages_clean"),
+        clean=_table(root, paths.PAGES_CLEAN),
         removed_lines=pd.read_parquet(removed_path) if removed_path.is_file() else None,
-        dedup=_table(root, "pages_dedup"),
-        predicted=_table(root, "predicted"),
-        plots=load_plot_data(root / PATHS["plots"]),
+        dedup=_table(root, paths.PAGES_DEDUP),
+        predicted=_table(root, paths.PAGES_FINAL),
+        plots=load_plot_data(root / paths.PLOTS),
         provenance=provenance,
     )

@@ -14,13 +14,12 @@ import base64
 import io
 import re
 from collections.abc import Sequence
+from functools import cache
+from typing import TYPE_CHECKING
 
-import matplotlib
-
-matplotlib.use("Agg")  # no display here or in CI; must precede pyplot
-
-import matplotlib.pyplot as plt
-from matplotlib.figure import Figure
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 RC = {
     "svg.hashsalt": "newsaudit",
@@ -42,14 +41,28 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 LABEL_CHARS = 40
 
 
+@cache
+def _pyplot():
+    """matplotlib's pyplot on the Agg backend, imported on first use: only the report draws, and
+    every other command (they all import the stage modules) should not pay for matplotlib."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display here or in CI; must precede pyplot
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 def label(value: object) -> str:
     """A data value as an axis label: XML-safe, one line, at most LABEL_CHARS characters."""
     text = _NOT_XML.sub("\ufffd", str(value)).replace("\n", " ").replace("\r", " ").replace("\t", " ")
     return text if len(text) <= LABEL_CHARS else text[: LABEL_CHARS - 1] + "…"
 
 
-def new_figure(width: float = 6.4, height: float = 3.6) -> tuple[Figure, plt.Axes]:
-    with plt.rc_context(RC):
+def new_figure(width: float = 6.4, height: float = 3.6) -> tuple[Figure, Axes]:
+    from matplotlib.figure import Figure
+
+    with _pyplot().rc_context(RC):
         fig = Figure(figsize=(width, height), layout="constrained")
         ax = fig.add_subplot()
     return fig, ax
@@ -58,7 +71,7 @@ def new_figure(width: float = 6.4, height: float = 3.6) -> tuple[Figure, plt.Axe
 def to_svg(fig: Figure) -> str:
     """The figure as SVG text, identical bytes for identical figures."""
     buf = io.StringIO()
-    with plt.rc_context(RC):
+    with _pyplot().rc_context(RC):
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": "newsaudit"})
     return buf.getvalue()
 
@@ -68,7 +81,7 @@ def data_uri(svg: str) -> str:
 
 
 def histogram(values: Sequence[float], title: str, xlabel: str, bins: int = 20, xrange=(0.0, 1.0)) -> str:
-    with plt.rc_context(RC):
+    with _pyplot().rc_context(RC):
         fig, ax = new_figure()
         ax.hist(list(values), bins=bins, range=xrange, color=PALETTE[0], edgecolor="white")
         ax.set(title=title, xlabel=xlabel, ylabel="pages")
@@ -77,7 +90,7 @@ def histogram(values: Sequence[float], title: str, xlabel: str, bins: int = 20, 
 
 def bars(labels: Sequence[str], values: Sequence[float], title: str, xlabel: str, horizontal=True) -> str:
     """A bar per label (top to bottom in the given order when horizontal)."""
-    with plt.rc_context(RC):
+    with _pyplot().rc_context(RC):
         height = max(2.4, 0.28 * len(labels) + 1.0) if horizontal else 3.6
         fig, ax = new_figure(6.4, height)
         labels = [label(x) for x in labels]
@@ -99,7 +112,7 @@ def bars(labels: Sequence[str], values: Sequence[float], title: str, xlabel: str
 
 def grouped_bars(groups: Sequence[str], series: dict[str, Sequence[float]], title: str, ylabel: str) -> str:
     """Bars of several series per group (e.g. F1 of each model on each dataset)."""
-    with plt.rc_context(RC):
+    with _pyplot().rc_context(RC):
         fig, ax = new_figure(7.2, 3.8)
         n = max(len(series), 1)
         width = 0.8 / n
@@ -121,7 +134,7 @@ def lines(
     unit_square: bool = True,
 ) -> str:
     """One line per named curve (ROC, precision-recall, recall against edit rate...)."""
-    with plt.rc_context(RC):
+    with _pyplot().rc_context(RC):
         fig, ax = new_figure(5.2, 4.0)
         for i, (name, (xs, ys)) in enumerate(curves.items()):
             ax.plot(list(xs), list(ys), label=label(name), color=PALETTE[i % len(PALETTE)], marker=".")
@@ -139,7 +152,7 @@ def lines(
 
 def confusion(matrix: Sequence[Sequence[float]], labels: Sequence[str], title: str) -> str:
     """A confusion matrix with counts written in the cells (rows: actual, columns: predicted)."""
-    with plt.rc_context({**RC, "axes.grid": False}):
+    with _pyplot().rc_context({**RC, "axes.grid": False}):
         fig, ax = new_figure(3.8, 3.4)
         ax.imshow(matrix, cmap="Blues")
         top = max((max(row) for row in matrix), default=0)
@@ -155,7 +168,7 @@ def confusion(matrix: Sequence[Sequence[float]], labels: Sequence[str], title: s
 
 def placeholder(title: str, message: str) -> str:
     """A figure that says what is missing: keeps ``dvc plots show`` whole before a stage has run."""
-    with plt.rc_context({**RC, "axes.grid": False}):
+    with _pyplot().rc_context({**RC, "axes.grid": False}):
         fig, ax = new_figure(5.2, 1.6)
         ax.axis("off")
         ax.set_title(title)

@@ -116,10 +116,6 @@ def absent(text: str) -> str:
     return f'<p class="absent">{esc(text)}</p>'
 
 
-def pre(text: str) -> str:
-    return f"<pre>{esc(text)}</pre>"
-
-
 def heading(level: int, text: str, anchor: str | None = None) -> str:
     ident = f' id="{esc(anchor)}"' if anchor else ""
     return f"<h{level}{ident}>{esc(text)}</h{level}>"

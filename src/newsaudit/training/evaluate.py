@@ -1,4 +1,4 @@
-"""``evaluate`` stage: how good is the conflict-event classifier, and on what?
+"""How good is the conflict-event classifier, and on what? (stage ``evaluate``)
 
 On the held-out test split: precision, recall, F1, ROC-AUC, PR-AUC, Brier, confusion matrix, the
 same per source, the top weighted terms and a small sample of errors (short snippets only, the
@@ -6,15 +6,11 @@ texts are not ours to republish). Leave-one-source-out refits the selected pipel
 source (threshold chosen on the other sources' dev rows) and scores every row of the held-out
 source: it shows whether the model learned conflict or a source's style. Curves go to DVC plot
 files under ``reports/plots/classifier/``.
-
-The sub-command ``conflibert-benchmark`` (module ``classifier_benchmark``) is registered here too.
 """
 
 from __future__ import annotations
 
-import argparse
 import logging
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,11 +18,14 @@ import pandas as pd
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import precision_recall_curve, roc_curve
 
-from newsaudit.benchmarks import conflibert as classifier_benchmark
-from newsaudit.steps.classify.model import best_f1_threshold, load_model
-from newsaudit.core.config import Section, load_params, section
-from newsaudit.core.io import write_json
-from newsaudit.training.train import TrainParams, binary_metrics, make_pipeline, read_labels, top_weighted_terms
+from newsaudit.core.config import Section
+from newsaudit.steps.classify.model import best_f1_threshold
+from newsaudit.training.train import (
+    TrainParams,
+    binary_metrics,
+    make_pipeline,
+    top_weighted_terms,
+)
 
 log = logging.getLogger(__name__)
 
@@ -155,40 +154,3 @@ def evaluate(labels: pd.DataFrame, bundle: dict[str, Any], train_params: TrainPa
     plots = curves(y, prob, threshold, params.calibration_bins, params.curve_digits)
     return metrics, plots
 
-
-def write_plots(plots: dict[str, pd.DataFrame], folder: Path) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, frame in plots.items():
-        frame.to_csv(folder / f"{name}.csv", index=False, lineterminator="\n")
-
-
-def run(args: argparse.Namespace) -> None:
-    raw = load_params(args.params)
-    params = section(raw, "evaluate", EvaluateParams)
-    train_params = section(raw, "train", TrainParams)
-    labels = read_labels(args.labels)
-    bundle = load_model(args.model)
-    metrics, plots = evaluate(labels, bundle, train_params, params)
-    write_json(metrics, args.metrics)
-    write_plots(plots, Path(args.plots))
-    t = metrics["test"]
-    log.info(
-        "evaluate: test P=%.3f R=%.3f F1=%.3f ROC-AUC=%.3f PR-AUC=%.3f Brier=%.4f -> %s",
-        t["precision"],
-        t["recall"],
-        t["f1"],
-        t["roc_auc"],
-        t["pr_auc"],
-        t["brier"],
-        args.metrics,
-    )
-
-
-def register_cli(subparsers) -> None:
-    p = subparsers.add_parser("evaluate", help="evaluate the conflict-event classifier on the test split")
-    p.add_argument("--labels", default="data/processed/labels.parquet")
-    p.add_argument("--model", default="models/conflict_clf.skops")
-    p.add_argument("--metrics", default="reports/metrics/classifier.json")
-    p.add_argument("--plots", default="reports/plots/classifier")
-    p.set_defaults(func=run)
-    classifier_benchmark.register_cli(subparsers)

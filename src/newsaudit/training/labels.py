@@ -1,4 +1,4 @@
-"""``labels`` stage: a binary ``conflict_event`` training set from the ConfliBERT evaluation data.
+"""A binary ``conflict_event`` training set from the ConfliBERT evaluation data (stage ``labels``).
 
 None of the four ConfliBERT datasets is labelled for "conflict event", so the label is derived by
 rules written in ``params.yaml`` (section ``labels``), per dataset:
@@ -20,20 +20,15 @@ exact or near duplicate straddles train/dev/test. Counts of everything are writt
 
 from __future__ import annotations
 
-import argparse
-import logging
 import re
 from pathlib import Path
 from typing import Literal
 
 import pandas as pd
 
-from newsaudit.datasets import conflibert
-from newsaudit.core.config import Section, load_params, section
+from newsaudit.core.config import Section
 from newsaudit.core.errors import NewsauditError
-from newsaudit.core.io import write_json
-
-log = logging.getLogger(__name__)
+from newsaudit.datasets import conflibert
 
 SPLIT_ORDER = ("train", "dev", "test")
 PAIR_COLUMNS = ("dataset", "split_a", "row_a", "split_b", "row_b", "kind")
@@ -247,28 +242,3 @@ def read_pairs(path: Path) -> pd.DataFrame:
         raise NewsauditError(f"{path}: missing columns {missing} (expected {list(PAIR_COLUMNS)})")
     return pairs
 
-
-def run(args: argparse.Namespace) -> None:
-    params = section(load_params(args.params), "labels", LabelsParams)
-    frames = conflibert.read_all(params.conflibert_root, tuple(sorted(params.datasets)))
-    pairs = read_pairs(Path(args.pairs or params.leakage_pairs))
-    labelled, report = build_labels(frames, pairs, params)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    labelled.to_parquet(out, index=False)
-    write_json(report, args.metrics)
-    log.info(
-        "labels: %d rows (%d positive) -> %s; %d duplicate groups straddled splits",
-        report["rows"],
-        report["positives"],
-        out,
-        report["leakage"]["groups_straddling_splits"],
-    )
-
-
-def register_cli(subparsers) -> None:
-    p = subparsers.add_parser("labels", help="derive the binary conflict_event training set")
-    p.add_argument("--pairs", default=None, help="leakage pairs (default: labels.leakage_pairs)")
-    p.add_argument("--out", default="data/processed/labels.parquet")
-    p.add_argument("--metrics", default="reports/metrics/labels.json")
-    p.set_defaults(func=run)

@@ -1,4 +1,4 @@
-"""Leakage audit of the labelled data: duplicates within and across train/dev/test of each dataset.
+"""Leakage audit of the labelled data (stage ``leakage``): duplicates within and across train/dev/test.
 
 For every mirrored ConfliBERT dataset, every pair of rows whose texts are
 
@@ -31,7 +31,8 @@ import pandas as pd
 
 from newsaudit.core.config import Section
 from newsaudit.datasets.conflibert import DATASETS, SPLITS, read_split
-from newsaudit.lib.minhash import connected_labels, near_duplicate_clusters, normalize_array, words_of
+from newsaudit.lib.graph import connected_labels
+from newsaudit.lib.minhash import near_duplicate_clusters, normalize_array, words_of
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""``train`` stage: the conflict-event classifier.
+"""The conflict-event classifier (stage ``train``).
 
 A scikit-learn ``Pipeline`` (word and optional character TF-IDF over normalised text, logistic
 regression) whose regularisation ``C`` is chosen on the dev split (or by leave-one-source-out on
@@ -10,10 +10,7 @@ from run to run and would make the metrics JSON non-reproducible.
 
 from __future__ import annotations
 
-import argparse
-import json
 import logging
-import time
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,17 +22,14 @@ from sklearn.metrics import average_precision_score, brier_score_loss, f1_score,
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 
+from newsaudit.core.config import Section
+from newsaudit.core.errors import NewsauditError
 from newsaudit.steps.classify.model import (
     best_f1_threshold,
     build_features,
     build_pipeline,
     plain_vocabularies,
-    save_model,
 )
-from newsaudit.core.config import Section, load_params, section
-from newsaudit.core.errors import NewsauditError
-from newsaudit.core.io import write_json
-from newsaudit.training.labels import LabelsParams
 
 log = logging.getLogger(__name__)
 
@@ -305,38 +299,3 @@ def read_labels(path: str | Path) -> pd.DataFrame:
         raise NewsauditError(f"{path}: labels not found (run `newsaudit labels` first)")
     return pd.read_parquet(path)
 
-
-def run(args: argparse.Namespace) -> None:
-    raw = load_params(args.params)
-    params = section(raw, "train", TrainParams)
-    labels = read_labels(args.labels)
-    start = time.perf_counter()
-    bundle, summary = train_model(labels, params)
-    seconds = time.perf_counter() - start
-    save_model(bundle, Path(args.model))
-    label_report_path = Path(args.labels_report)
-    label_report = None
-    if label_report_path.is_file():
-        label_report = json.loads(label_report_path.read_text(encoding="utf-8"))
-    label_rules = section(raw, "labels", LabelsParams).model_dump(mode="json")
-    card = model_card(summary, params, label_rules, label_report, seconds)
-    Path(args.card).write_text(card, encoding="utf-8")
-    write_json(summary, args.metrics)
-    log.info(
-        "train: C=%g threshold=%.4f dev F1=%.4f in %.1fs -> %s",
-        summary["selected_C"],
-        summary["threshold"],
-        summary["dev"]["f1"],
-        seconds,
-        args.model,
-    )
-
-
-def register_cli(subparsers) -> None:
-    p = subparsers.add_parser("train", help="train the calibrated conflict-event classifier")
-    p.add_argument("--labels", default="data/processed/labels.parquet")
-    p.add_argument("--labels-report", default="reports/metrics/labels.json")
-    p.add_argument("--model", default="models/conflict_clf.skops")
-    p.add_argument("--card", default="models/model_card.md")
-    p.add_argument("--metrics", default="reports/metrics/train.json")
-    p.set_defaults(func=run)

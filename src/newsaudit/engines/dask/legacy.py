@@ -58,6 +58,18 @@ import pyarrow.parquet as pq
 from dask import delayed
 from distributed import Client, LocalCluster
 
+from newsaudit.core.config import Section, section
+from newsaudit.core.errors import NewsauditError
+from newsaudit.lib.minhash import (
+    MinHasher,
+    NearDuplicates,
+    band_keys,
+    candidate_pairs,
+    connected_labels,
+    estimated_jaccard,
+    page_line_hashes,
+    remove_lines,
+)
 from newsaudit.steps.boilerplate.clean import (
     COUNT_COLUMNS,
     BoilerplateParams,
@@ -70,7 +82,7 @@ from newsaudit.steps.boilerplate.clean import (
     template_line_counts,
 )
 from newsaudit.steps.boilerplate.lines import split_lines
-from newsaudit.core.config import Section, section
+from newsaudit.steps.classify.score import PredictParams, annotate_predictions
 from newsaudit.steps.dedup.step import (
     DuplicatesParams,
     canonical_pages,
@@ -78,20 +90,15 @@ from newsaudit.steps.dedup.step import (
     eligible_exact_keys,
     with_repetition,
 )
-from newsaudit.lib.minhash import (
-    MinHasher,
-    NearDuplicates,
-    band_keys,
-    candidate_pairs,
-    connected_labels,
-    estimated_jaccard,
-    page_line_hashes,
-    remove_lines,
+from newsaudit.steps.ingest.readers import (
+    MANIFEST_COLUMNS,
+    PAGES_SCHEMA,
+    CorpusParams,
+    IngestParams,
+    discover,
+    read_input,
 )
-from newsaudit.core.errors import NewsauditError
-from newsaudit.steps.ingest.readers import MANIFEST_COLUMNS, PAGES_SCHEMA, CorpusParams, IngestParams, discover, read_input
 from newsaudit.steps.ingest.readers import summarise as summarise_ingest
-from newsaudit.steps.classify.score import PredictParams, annotate_predictions
 
 log = logging.getLogger(__name__)
 

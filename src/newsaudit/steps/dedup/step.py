@@ -41,6 +41,8 @@ import xxhash
 from tqdm import tqdm
 
 from newsaudit.core.config import Section, engine_of, load_params, section
+from newsaudit.core.errors import NewsauditError
+from newsaudit.core.io import write_json
 from newsaudit.lib.gopher import GOPHER_THRESHOLDS, STAT_COLUMNS, repetition_batch
 from newsaudit.lib.minhash import (
     NearDuplicates,
@@ -50,8 +52,6 @@ from newsaudit.lib.minhash import (
     s_curve,
     s_curve_midpoint,
 )
-from newsaudit.core.errors import NewsauditError
-from newsaudit.core.io import write_json
 
 log = logging.getLogger(__name__)
 
@@ -392,8 +392,8 @@ def audit_step(src: Path, dst: Path, ctx: Any) -> None:
     as the stage, file to file; its metrics go into the audit summary."""
     import pyarrow.parquet as pq
 
-    from newsaudit.pipeline import StepUnavailable
     from newsaudit.duplicates_stream import dedup_parquet
+    from newsaudit.pipeline import StepUnavailable
 
     if "clean_text" not in pq.ParquetFile(src).schema_arrow.names:
         raise StepUnavailable("no clean_text column: the boilerplate step did not run")
@@ -431,38 +431,6 @@ def run_stage(args: argparse.Namespace) -> None:
     )
 
 
-def run_leakage_cmd(args: argparse.Namespace) -> None:
-    from newsaudit.training.leakage import LeakageParams, run_leakage
-
-    params = section(load_params(args.params), "leakage", LeakageParams)
-    pairs, report = run_leakage(params)
-    dst = Path(args.pairs)
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    pairs.to_parquet(dst, index=False)
-    write_json(report, Path(args.metrics))
-    for d, r in report["datasets"].items():
-        log.info("leakage %s: train texts reappearing in dev/test %s", d, r["train_texts_in_dev_or_test"])
-
-
-def run_bench_cmd(args: argparse.Namespace) -> None:
-    from newsaudit.benchmarks.syndication import SyndicationParams, run_benchmark
-
-    raw = load_params(args.params)
-    dup = section(raw, "duplicates", DuplicatesParams)
-    bench = section(raw, "duplicates_bench", SyndicationParams)
-    report, curve, timing = run_benchmark(bench, dup, timing=args.timing is not None)
-    write_json(report, Path(args.metrics))
-    plot = Path(args.curve)
-    plot.parent.mkdir(parents=True, exist_ok=True)
-    curve.to_csv(plot, index=False)
-    if timing is not None:
-        write_json(timing, Path(args.timing))
-    test = report["test"]["methods"]
-    print(f"{'method':<12} {'ARI':>7} {'pair P':>7} {'pair R':>7}")
-    for name, s in test.items():
-        print(f"{name:<12} {s['ari']:>7.4f} {s['pair_precision']:>7.4f} {s['pair_recall']:>7.4f}")
-
-
 def register_cli(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("duplicates", help="repeated paragraphs, exact and near-duplicate pages")
     p.add_argument("--input", default="data/interim/pages_clean.parquet")
@@ -470,18 +438,3 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--metrics", default="reports/metrics/duplicates.json")
     p.add_argument("--plots", default="reports/plots/duplicates")
     p.set_defaults(func=run_stage)
-
-    p = sub.add_parser("leakage", help="duplicates within and across train/dev/test of the labelled data")
-    p.add_argument("--pairs", default="data/interim/leakage_pairs.parquet")
-    p.add_argument("--metrics", default="reports/metrics/leakage.json")
-    p.set_defaults(func=run_leakage_cmd)
-
-    p = sub.add_parser("bench-duplicates", help="syndication benchmark: ours vs text-dedup vs exact hash")
-    p.add_argument("--metrics", default="reports/metrics/duplicates_benchmark.json")
-    p.add_argument("--curve", default="reports/plots/duplicates/recall_vs_edit_rate.csv")
-    p.add_argument(
-        "--timing",
-        default=None,
-        help="also time the MinHash implementations and write this JSON (not a DVC metric)",
-    )
-    p.set_defaults(func=run_bench_cmd)

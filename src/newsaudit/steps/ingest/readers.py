@@ -1,4 +1,4 @@
-"""``ingest`` stage: read a corpus into the pages table, accounting for every input.
+"""Readers of the ingest step: one input file -> pages-table rows, accounting for every input.
 
 A corpus is a folder (or one file) of pages: ``.txt`` dumps, ``.html``/``.htm``/``.html.gz`` pages
 (turned into their full visible text, boilerplate kept), or JSONL / CSV / TSV / Parquet files with a
@@ -16,7 +16,6 @@ through ``ftfy`` (mojibake repair, curly quotes kept) and Unicode NFC normalisat
 
 from __future__ import annotations
 
-import codecs
 import csv
 import gzip
 import hashlib
@@ -24,31 +23,19 @@ import io
 import json
 import logging
 import os
-import re
-import unicodedata
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
-from functools import lru_cache
 from pathlib import Path, PurePosixPath
-from urllib.parse import urlsplit
 
-import charset_normalizer
-import ftfy
-import html_text
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from tqdm import tqdm
 
-from newsaudit.core.config import Section, engine_of, load_params, section
+from newsaudit.core.config import Section
 from newsaudit.core.errors import NewsauditError, Rejection
-from newsaudit.core.io import write_json
-from newsaudit.engines.parallel import ordered_map
 from newsaudit.lib.text import (
-    decode_bytes,
     declared_charset,
+    decode_bytes,
     domain_of,
     html_to_text,
     identify_language,
@@ -72,7 +59,6 @@ class IngestParams(Section):
     max_bytes: int = 20_000_000  # per page file, or per record's text in JSONL/CSV/Parquet
     min_language_chars: int = 20  # shorter texts get no language (identification is noise there)
     language_chars: int = 3000  # how much of a page the language identifier reads
-    workers: int = 2
     row_group_size: int = 500
     text_column: str = "text"
     id_column: str = "id"
@@ -404,116 +390,3 @@ def discover(corpus: CorpusParams) -> list[tuple[Path, str]]:
         )
         raise IngestError(f"corpus {root} holds no documents: {what}")
     return found
-
-
-def ingest_rows(corpus: CorpusParams, params: IngestParams) -> Iterator[dict]:
-    """Rows of the pages table, in input order; inputs are read in ``params.workers`` processes."""
-    inputs = discover(corpus)
-    jobs = [(str(path), rel, params) for path, rel in inputs]
-    progress = tqdm(total=len(jobs), desc="ingest", unit="file", disable=None)
-    # At most 2 x workers files in flight: a large corpus must not pile up parsed rows in memory
-    # while the writer catches up (pool.map would submit every file at once).
-    workers = params.workers if len(jobs) > 1 else 1
-    for rows in ordered_map(read_input, jobs, workers, {}):
-        progress.update()
-        yield from rows
-    progress.close()
-
-
-def write_pages(rows: Iterable[dict], out: Path, row_group_size: int) -> Counter:
-    """Stream rows into Parquet in row groups; return counts used for the manifest invariant."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    counts: Counter = Counter()
-    tmp = out.with_name(out.name + ".partial")
-    with pq.ParquetWriter(tmp, PAGES_SCHEMA) as writer:
-        batch: list[dict] = []
-        for row in rows:
-            counts[row["status"]] += 1
-            batch.append(row)
-            if len(batch) >= row_group_size:
-                writer.write_table(pa.Table.from_pylist(batch, schema=PAGES_SCHEMA))
-                batch = []
-        if batch:
-            writer.write_table(pa.Table.from_pylist(batch, schema=PAGES_SCHEMA))
-    tmp.replace(out)
-    return counts
-
-
-def summarise(pages: pd.DataFrame) -> dict:
-    """Counts for ``reports/metrics/ingest.json``; asserts inputs == accepted + rejected."""
-    by_status = pages["status"].value_counts().to_dict()
-    accepted, rejected = int(by_status.get("accepted", 0)), int(by_status.get("rejected", 0))
-    if accepted + rejected != len(pages):
-        raise AssertionError(
-            f"manifest invariant broken: {len(pages)} inputs, {accepted} accepted + {rejected} rejected"
-        )
-    by_format = {
-        fmt: {s: int(n) for s, n in grp["status"].value_counts().sort_index().items()}
-        for fmt, grp in pages.groupby("format", sort=True)
-    }
-    ok = pages[pages["status"] == "accepted"]
-    rejected_rows = pages[pages["status"] == "rejected"]
-    return {
-        "inputs": len(pages),
-        "accepted": accepted,
-        "rejected": rejected,
-        "by_format": by_format,
-        "rejected_by_reason": _counts(rejected_rows["reason_code"]),
-        "accepted_chars": int(ok["n_chars"].sum()),
-        "accepted_empty_text": int((ok["n_chars"] == 0).sum()),
-        "with_source": int(ok["source"].notna().sum()),
-        "distinct_sources": int(ok["source"].nunique()),
-        "by_language": _counts(ok["language"].fillna("und")),
-        "encodings": _counts(ok["encoding"].fillna("none")),
-    }
-
-
-def _counts(values: pd.Series) -> dict[str, int]:
-    return {str(k): int(v) for k, v in values.value_counts().sort_index().items()}
-
-
-def ingest(corpus: CorpusParams, params: IngestParams, out: Path, manifest: Path | None = None) -> dict:
-    """Run the stage: write the pages table (and manifest CSV); return the summary."""
-    counts = write_pages(ingest_rows(corpus, params), out, params.row_group_size)
-    pages = pd.read_parquet(out, columns=[c for c in PAGES_SCHEMA.names if c != "raw_text"])
-    summary = summarise(pages)
-    if summary["accepted"] != counts["accepted"] or summary["rejected"] != counts["rejected"]:
-        raise AssertionError(f"{out}: written counts {dict(counts)} differ from the table's")
-    if manifest is not None:
-        manifest.parent.mkdir(parents=True, exist_ok=True)
-        pages[MANIFEST_COLUMNS].to_csv(manifest, index=False)
-    for row in pages.loc[pages["status"] == "rejected", "status_reason"].head(20):
-        log.warning("rejected: %s", row)
-    log.info(
-        "ingest: %d inputs, %d accepted, %d rejected -> %s",
-        summary["inputs"],
-        summary["accepted"],
-        summary["rejected"],
-        out,
-    )
-    return summary
-
-
-def register_cli(sub) -> None:
-    p = sub.add_parser("ingest", help="read a corpus into the pages table (every input accounted for)")
-    p.add_argument("--corpus", help="corpus folder or file (overrides corpus.path)")
-    p.add_argument("--out", default="data/interim/pages.parquet")
-    p.add_argument("--manifest", default="data/interim/manifest.csv")
-    p.add_argument("--metrics", default="reports/metrics/ingest.json")
-    p.set_defaults(func=_cli)
-
-
-def _cli(args) -> None:
-    params = load_params(args.params)
-    corpus = section(params, "corpus", CorpusParams)
-    if args.corpus:
-        corpus = corpus.model_copy(update={"path": args.corpus, "include": []})
-    ingest_params = section(params, "ingest", IngestParams)
-    if engine_of(params) == "dask":
-        from newsaudit.engines.dask.legacy import DaskParams, connect, ingest_dask
-
-        with connect(section(params, "dask", DaskParams)) as client:
-            summary = ingest_dask(client, corpus, ingest_params, Path(args.out), Path(args.manifest))
-    else:
-        summary = ingest(corpus, ingest_params, Path(args.out), Path(args.manifest))
-    write_json(summary, Path(args.metrics))

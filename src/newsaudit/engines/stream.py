@@ -1,0 +1,250 @@
+"""The streaming engine: any step over a Parquet file in row batches, memory bounded by a batch.
+
+Phases run in order. Consecutive maps are fused and applied batch by batch; a scan or the
+components hook after them needs their output, so the table is materialised first (a ``.partial``
+Parquet file beside the output, with the step's output schema, columns not computed yet null).
+Maps run in a process pool (:func:`newsaudit.engines.parallel.ordered_map`: the step and the
+shared state reach each worker once; per-row state travels with its batch), results come back in
+order and are appended to the output as they arrive. Outputs are written under a temporary name
+and renamed when complete, so an interrupted run never leaves a truncated file that looks finished.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from tqdm import tqdm
+
+from newsaudit.core.errors import NewsauditError
+from newsaudit.core.step import (
+    Components,
+    Map,
+    MapOutput,
+    Read,
+    RowTable,
+    Scan,
+    State,
+    Step,
+    batch_state,
+    missing_columns,
+    output_schema,
+)
+from newsaudit.engines.memory import cluster_on_client
+from newsaudit.engines.parallel import STATE, ordered_map
+
+log = logging.getLogger(__name__)
+
+MERGE_EVERY = 8  # partial scan results merged at once (bounds what a scan holds between merges)
+
+
+@dataclass
+class StreamRun:
+    """Where a step reads and writes, and how."""
+
+    src: Path | None  # None for a reading step
+    dst: Path
+    side: dict[str, Path] = field(default_factory=dict)  # side table name -> file
+    batch_rows: int = 2000
+    workers: int = 1
+    row_group_size: int | None = None  # reading steps: rows per row group
+
+
+def partial_path(path: Path) -> Path:
+    return path.with_name(path.name + ".partial")
+
+
+def batches(path: Path, rows: int, columns: list[str] | None = None) -> Iterator[pd.DataFrame]:
+    """Row batches of a Parquet file as pandas, indexed by their global row numbers."""
+    start = 0
+    for rb in pq.ParquetFile(path).iter_batches(batch_size=rows, columns=columns):
+        frame = rb.to_pandas()
+        frame.index = pd.RangeIndex(start, start + len(frame))
+        start += len(frame)
+        yield frame
+
+
+def run(step: Step, how: StreamRun) -> dict[str, Any]:
+    """Run ``step`` from ``how.src`` to ``how.dst`` (and its side tables); returns the final state."""
+    phases = step.phases()
+    if isinstance(phases[0], Read):
+        _read(phases[0], how)
+        return {}
+    source = pq.ParquetFile(how.src).schema_arrow
+    missing = missing_columns(source.names, step)
+    if missing:
+        raise NewsauditError(f"{how.src}: lacks column(s) {missing} needed by the {step.name} step")
+    schema = output_schema(source, step)
+    state: dict[str, Any] = {}
+    current, pending = how.src, []
+    tmp_stage = partial_path(how.dst).with_name(how.dst.name + ".stage.partial")
+    how.dst.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        for phase in phases:
+            if isinstance(phase, Map):
+                pending.append(phase)
+                continue
+            if pending:
+                _write_maps(step, pending, current, tmp_stage, {}, schema, state, how)
+                current, pending = tmp_stage, []
+            if isinstance(phase, Scan):
+                state.update(_scan(phase, current, state, how))
+            elif isinstance(phase, Components):
+                state.update(phase.finish(_components(phase, current, state, how), state))
+        side = {name: how.side[name] for name in step.side_outputs}
+        _write_maps(step, pending, current, how.dst, side, schema, state, how)
+    finally:
+        if tmp_stage.exists() and current == tmp_stage:
+            tmp_stage.unlink()
+    return state
+
+
+def _scan(phase: Scan, path: Path, state: State, how: StreamRun) -> dict[str, Any]:
+    names = pq.ParquetFile(path).schema_arrow.names
+    columns = [c for c in phase.columns if c in names] or None
+    merged, parts = None, []
+    for batch in tqdm(batches(path, how.batch_rows, columns), desc=phase.name, unit="batch", disable=None):
+        parts.append(phase.partial(batch, batch_state(state, batch.index)))
+        if len(parts) >= MERGE_EVERY:
+            merged, parts = phase.merge([p for p in (merged, *parts) if p is not None]), []
+    merged = phase.merge([p for p in (merged, *parts) if p is not None])
+    return phase.finish(merged, state)
+
+
+def _components(phase: Components, path: Path, state: State, how: StreamRun):
+    """Signatures batch by batch into one matrix (``num_perm`` uint32 per node), clustered once."""
+    nodes = list(phase.nodes(state))
+    lsh = phase.lsh(state)
+    sig = np.zeros((len(nodes), lsh.num_perm), dtype=np.uint32)
+    n_shingles = np.zeros(len(nodes), dtype=np.int64)
+    names = pq.ParquetFile(path).schema_arrow.names
+    columns = [c for c in phase.columns if c in names] or None
+    for batch in tqdm(batches(path, how.batch_rows, columns), desc=phase.name, unit="batch", disable=None):
+        part = phase.signatures(batch, batch_state(state, batch.index))
+        sig[part.positions] = part.matrix
+        n_shingles[part.positions] = part.n_shingles
+    return cluster_on_client(sig, n_shingles, nodes, lsh)
+
+
+def _split_state(state: State) -> tuple[dict[str, Any], list[str]]:
+    shared = {k: v for k, v in state.items() if not isinstance(v, RowTable)}
+    return shared, [k for k, v in state.items() if isinstance(v, RowTable)]
+
+
+def _apply(item: tuple[pd.DataFrame, dict[str, Any]]) -> tuple[pd.DataFrame, dict[str, list[pd.DataFrame]]]:
+    """Worker side: the fused maps on one batch (shared state from the pool initializer)."""
+    batch, rows_state = item
+    state = {**STATE["shared"], **rows_state}
+    side: dict[str, list[pd.DataFrame]] = {}
+    for phase in STATE["maps"]:
+        result = phase.fn(batch, state)
+        if isinstance(result, MapOutput):
+            for name, table in result.side.items():
+                side.setdefault(name, []).append(table)
+            result = result.pages
+        batch = result
+    return batch, side
+
+
+def _write_maps(
+    step: Step,
+    maps: list[Map],
+    src: Path,
+    dst: Path,
+    side_paths: dict[str, Path],
+    schema: pa.Schema,
+    state: State,
+    how: StreamRun,
+) -> None:
+    """Apply ``maps`` to every batch of ``src``; write ``dst`` (and side tables) atomically."""
+    shared, row_keys = _split_state(state)
+    items = (
+        (batch, {k: RowTable(state[k].rows(batch.index)) for k in row_keys})
+        for batch in batches(src, how.batch_rows)
+    )
+    workers = how.workers if all(m.parallel for m in maps) and maps else 1
+    tmp = partial_path(dst)
+    side_tmp = {name: partial_path(p) for name, p in side_paths.items()}
+    for p in (tmp, *side_tmp.values()):
+        p.parent.mkdir(parents=True, exist_ok=True)
+    writers = {name: pq.ParquetWriter(p, step.side_outputs[name]) for name, p in side_tmp.items()}
+    try:
+        with pq.ParquetWriter(tmp, schema) as writer:
+            results = ordered_map(_apply, items, workers, {"maps": maps, "shared": shared})
+            for out, side in tqdm(results, desc=step.name, unit="batch", disable=None):
+                for f in schema:
+                    if f.name not in out.columns:
+                        out[f.name] = None  # computed by a later phase
+                writer.write_table(pa.Table.from_pandas(out[schema.names], schema=schema, preserve_index=False))
+                for name, tables in side.items():
+                    for table in tables:
+                        sch = step.side_outputs[name]
+                        writers[name].write_table(pa.Table.from_pandas(table, schema=sch, preserve_index=False))
+    except BaseException:
+        for w in writers.values():
+            w.close()
+        for p in (tmp, *side_tmp.values()):
+            p.unlink(missing_ok=True)
+        raise
+    for w in writers.values():
+        w.close()
+    tmp.replace(dst)
+    for name, p in side_tmp.items():
+        p.replace(side_paths[name])
+
+
+def _read(phase: Read, how: StreamRun) -> None:
+    """A reading step: jobs read in worker processes (at most 2 x workers in flight: a large corpus
+    must not pile up parsed rows while the writer catches up), rows written in row groups."""
+    jobs = phase.jobs()
+    tmp = partial_path(how.dst)
+    tmp.parent.mkdir(parents=True, exist_ok=True)
+    rows_per_group = how.row_group_size or how.batch_rows
+    progress = tqdm(total=len(jobs), desc=phase.name, unit="file", disable=None)
+    workers = how.workers if len(jobs) > 1 else 1
+    try:
+        with pq.ParquetWriter(tmp, phase.schema) as writer:
+            batch: list[dict] = []
+            for rows in ordered_map(_read_job, jobs, workers, {"read": phase.read}):
+                progress.update()
+                for row in rows:
+                    batch.append(row)
+                    if len(batch) >= rows_per_group:
+                        writer.write_table(pa.Table.from_pylist(batch, schema=phase.schema))
+                        batch = []
+            if batch:
+                writer.write_table(pa.Table.from_pylist(batch, schema=phase.schema))
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    finally:
+        progress.close()
+    tmp.replace(how.dst)
+
+
+def _read_job(job: Any) -> list[dict]:
+    return STATE["read"](job)
+
+
+def write_frame(frame: pd.DataFrame, path: Path, schema: pa.Schema, rows: int) -> None:
+    """Write a whole table (the memory and Dask engines' result) atomically, ``rows`` per row group."""
+    tmp = partial_path(path)
+    tmp.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with pq.ParquetWriter(tmp, schema) as writer:
+            for start in range(0, max(len(frame), 1), rows):
+                part = frame.iloc[start : start + rows]
+                if len(part) or start == 0:
+                    table = pa.Table.from_pandas(part[schema.names], schema=schema, preserve_index=False)
+                    writer.write_table(table)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    tmp.replace(path)

@@ -1,0 +1,55 @@
+"""``newsaudit audit CORPUS --out DIR``: the per-page steps on any corpus, outside the DVC pipeline.
+
+Runs ingest and each per-page step whose trained artefacts are available (boilerplate, duplicates,
+classify) with the parameters of ``params.yaml`` and the models the pipeline trained; writes
+``DIR/pages.parquet``, ``DIR/removed_lines.parquet``, ``DIR/summary.json`` and, with ``--report``,
+``DIR/report.html``. A step that cannot run is listed in the summary with the reason. Nothing the
+user gave is overwritten: an ``--out`` that already holds results needs ``--force``, and ``--out``
+may not lie inside the corpus (the next audit would ingest it).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from newsaudit.core import paths
+from newsaudit.core.config import ENGINES, load_params
+from newsaudit.pipeline import audit
+from newsaudit.report.render import write_audit_report
+
+
+def register(sub) -> None:
+    p = sub.add_parser("audit", help="run the per-page stages on any corpus and write DIR/pages.parquet")
+    p.add_argument("corpus", type=Path, help="corpus folder or file")
+    p.add_argument("--out", type=Path, required=True, help="output folder (must not be inside the corpus)")
+    p.add_argument("--models", type=Path, default=paths.MODELS, help="trained artefacts (default: models/)")
+    p.add_argument("--force", action="store_true", help="replace results already in --out")
+    p.add_argument("--report", action="store_true", help="also write DIR/report.html (self-contained HTML)")
+    p.add_argument(
+        "--engine",
+        choices=(*ENGINES, "local"),
+        default=None,
+        help="memory, stream or dask (default: execution.engine; local = stream)",
+    )
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        help="Dask scheduler address (default: execution.dask.scheduler; 'local' = LocalCluster)",
+    )
+    p.set_defaults(func=run)
+
+
+def run(args) -> None:
+    ctx = audit(
+        args.corpus,
+        args.out,
+        load_params(args.params),
+        args.models,
+        force=args.force,
+        engine=args.engine,
+        scheduler=args.scheduler,
+    )
+    if args.report:
+        write_audit_report(ctx.out, pd.read_parquet(ctx.out / "pages.parquet"), ctx.summary)

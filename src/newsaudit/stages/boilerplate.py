@@ -1,0 +1,97 @@
+"""``newsaudit boilerplate``: clean article text, flag error pages, record every removed line.
+
+Reads ``data/interim/pages.parquet`` and the line model; writes ``data/interim/pages_clean.parquet``,
+``data/interim/removed_lines.parquet``, ``reports/metrics/boilerplate.json`` and the plots.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from newsaudit.core import paths
+from newsaudit.core.config import execution, load_params, section
+from newsaudit.core.errors import NewsauditError
+from newsaudit.core.io import write_json
+from newsaudit.pipeline import boilerplate_stats_from_files, read_small, run_step
+from newsaudit.steps.boilerplate.linemodel import load_line_model
+from newsaudit.steps.boilerplate.params import BoilerplateParams
+from newsaudit.steps.boilerplate.step import BoilerplateStep
+
+log = logging.getLogger(__name__)
+
+
+def register(sub) -> None:
+    p = sub.add_parser("boilerplate", help="clean article text, flag error pages, record removed lines")
+    p.add_argument("--pages", default=str(paths.PAGES))
+    p.add_argument("--out", default=str(paths.PAGES_CLEAN))
+    p.add_argument("--removed", default=str(paths.REMOVED_LINES))
+    p.add_argument("--metrics", default=str(paths.metrics("boilerplate")))
+    p.add_argument("--plots", default=str(paths.BOILERPLATE_PLOTS))
+    p.add_argument("--model", default=str(paths.LINE_MODEL), help="line model (default: %(default)s)")
+    p.add_argument("--engine", default=None, help="memory, stream or dask (default: execution.engine)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> None:
+    raw = load_params(args.params)
+    params = section(raw, "boilerplate", BoilerplateParams)
+    ex = execution(raw, args.engine)
+    pages_path = Path(args.pages)
+    if not pages_path.is_file():
+        raise NewsauditError(f"{pages_path} does not exist (run `newsaudit ingest` first)")
+    model_path = Path(args.model)
+    if not model_path.is_file():
+        raise NewsauditError(f"{model_path}: no line model (run `newsaudit train-linemodel` first)")
+    step = BoilerplateStep(params, load_line_model(model_path))
+    out, removed = Path(args.out), Path(args.removed)
+    run_step(step, ex, pages_path, out, {"removed_lines": removed}, params.batch_rows, ex.workers.boilerplate)
+    small = read_small(out)
+    stats = boilerplate_stats_from_files(small, removed, params)
+    write_json(stats, Path(args.metrics))
+    write_plots(small, stats, Path(args.plots))
+    log.info(
+        "boilerplate: %d pages, %.1f%% of characters removed, %d error pages",
+        stats["n_pages_cleaned"],
+        100 * stats["removed_char_share"],
+        sum(stats["error_pages_by_kind"].values()),
+    )
+
+
+def write_plots(pages: pd.DataFrame, stats: dict, plots_dir: Path) -> None:
+    """Plot data (CSV, for `dvc plots`) and PNG figures of the removed share."""
+    plots_dir.mkdir(parents=True, exist_ok=True)
+    acc = pages[pages["clean_status"].notna()]
+    bins = np.linspace(0, 1, 21)
+    counts, _ = np.histogram(acc["boilerplate_frac"].astype(float), bins=bins)
+    hist = pd.DataFrame({"removed_frac": np.round(bins[:-1], 2), "pages": counts})
+    hist.to_csv(plots_dir / "removed_frac_hist.csv", index=False)
+    by_src = pd.DataFrame(
+        [{"source": s, **v} for s, v in stats.get("by_source", {}).items()],
+        columns=["source", "pages", "removed_char_share"],
+    )
+    by_src.to_csv(plots_dir / "removed_by_source.csv", index=False)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.bar(hist["removed_frac"], hist["pages"], width=0.05, align="edge")
+    ax.set_xlabel("share of page characters removed")
+    ax.set_ylabel("pages")
+    fig.tight_layout()
+    fig.savefig(plots_dir / "removed_frac_hist.png", dpi=100, metadata={"Software": None})
+    plt.close(fig)
+    if len(by_src):
+        fig, ax = plt.subplots(figsize=(6, max(2.5, 0.25 * len(by_src))))
+        ax.barh(by_src["source"], by_src["removed_char_share"])
+        ax.set_xlabel("share of characters removed")
+        fig.tight_layout()
+        fig.savefig(plots_dir / "removed_by_source.png", dpi=100, metadata={"Software": None})
+        plt.close(fig)
+
+

@@ -1,0 +1,41 @@
+"""Stage ``conflibert-benchmark``: TF-IDF baselines on ConfliBERT's own tasks, next to the paper.
+
+Reads params section ``conflibert_benchmark``, the ConfliBERT data and the leakage pairs; writes
+``reports/metrics/conflibert_benchmark.json``, the comparison plot data and the timings (a separate
+file, not a DVC metric: they vary run to run). The work is :mod:`newsaudit.benchmarks.conflibert`.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from newsaudit.benchmarks.conflibert import BenchmarkParams, comparison_plot, run_benchmark
+from newsaudit.core import paths
+from newsaudit.core.config import load_params, section
+from newsaudit.core.io import write_json
+from newsaudit.datasets import conflibert
+from newsaudit.training.labels import read_pairs
+
+NAME = "conflibert_benchmark"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("conflibert-benchmark", help="TF-IDF baselines, ConfliBERT tasks")
+    p.add_argument("--pairs", default=None, help="leakage pairs (default: params conflibert_benchmark)")
+    p.add_argument("--metrics", default=str(paths.metrics(NAME)))
+    p.add_argument("--plot", default=str(paths.CONFLIBERT_PLOT))
+    p.add_argument("--timings", default=str(paths.CONFLIBERT_TIMINGS))
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> None:
+    params = section(load_params(args.params), NAME, BenchmarkParams)
+    pairs = read_pairs(Path(args.pairs or params.leakage_pairs))
+    frames = conflibert.read_all(params.conflibert_root, tuple(params.datasets))
+    out, timings = run_benchmark(frames, pairs, params)
+    write_json(out, args.metrics, digits=4)
+    plot = Path(args.plot)
+    plot.parent.mkdir(parents=True, exist_ok=True)
+    comparison_plot(out).to_csv(plot, index=False, lineterminator="\n")
+    write_json(timings, args.timings)

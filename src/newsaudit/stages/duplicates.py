@@ -1,0 +1,87 @@
+"""``newsaudit duplicates``: within-page repetition, exact and near duplicates across pages.
+
+Reads ``data/interim/pages_clean.parquet``; writes ``data/interim/pages_dedup.parquet``,
+``reports/metrics/duplicates.json`` and the cluster-size and S-curve plots.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from newsaudit.core import paths
+from newsaudit.core.config import execution, load_params, section
+from newsaudit.core.errors import NewsauditError
+from newsaudit.core.io import write_json
+from newsaudit.lib.minhash import s_curve
+from newsaudit.pipeline import has_text, read_small, run_step
+from newsaudit.steps.dedup.params import DuplicatesParams
+from newsaudit.steps.dedup.stats import duplicate_stats
+from newsaudit.steps.dedup.step_new import DedupStep
+
+log = logging.getLogger(__name__)
+
+
+def register(sub) -> None:
+    p = sub.add_parser("duplicates", help="repeated paragraphs, exact and near-duplicate pages")
+    p.add_argument("--input", default=str(paths.PAGES_CLEAN))
+    p.add_argument("--output", default=str(paths.PAGES_DEDUP))
+    p.add_argument("--metrics", default=str(paths.metrics("duplicates")))
+    p.add_argument("--plots", default=str(paths.DUPLICATES_PLOTS))
+    p.add_argument("--engine", default=None, help="memory, stream or dask (default: execution.engine)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> None:
+    raw = load_params(args.params)
+    params = section(raw, "duplicates", DuplicatesParams)
+    ex = execution(raw, args.engine)
+    src, dst = Path(args.input), Path(args.output)
+    if not src.is_file():
+        raise NewsauditError(f"{src}: cleaned pages table not found (run the boilerplate stage first)")
+    step = DedupStep(params, ex.workers.duplicates)
+    run_step(step, ex, src, dst, {}, params.repetition_batch, ex.workers.duplicates)
+    out = read_small(dst)
+    out["_has_text"] = has_text(dst).to_numpy()
+    stats = duplicate_stats(out, params)
+    write_json(stats, Path(args.metrics))
+    write_plots(out, params, Path(args.plots))
+    log.info(
+        "duplicates: %d pages, %d exact and %d near duplicates, %d pages with repeated paragraphs",
+        stats["pages"],
+        stats["exact_duplicate_pages"],
+        stats["near_duplicate_pages"],
+        stats["pages_with_repeated_paragraphs"],
+    )
+
+
+def write_plots(out: pd.DataFrame, params: DuplicatesParams, plots: Path) -> None:
+    """Cluster-size histogram and the LSH S-curve, as CSV (DVC plots) and PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plots.mkdir(parents=True, exist_ok=True)
+    sizes = out["near_dup_cluster"].dropna().value_counts().value_counts().sort_index()
+    hist = pd.DataFrame({"cluster_size": sizes.index.astype(int), "clusters": sizes.to_numpy().astype(int)})
+    hist.to_csv(plots / "cluster_sizes.csv", index=False)
+    grid = np.round(np.linspace(0, 1, 101), 2)
+    curve = pd.DataFrame(
+        {"jaccard": grid, "p_candidate": np.round(s_curve(grid, params.bands, params.rows), 6)}
+    )
+    curve.to_csv(plots / "s_curve.csv", index=False)
+    fig, ax = plt.subplots(1, 2, figsize=(9, 3.5))
+    ax[0].bar(hist["cluster_size"], hist["clusters"])
+    ax[0].set(xlabel="cluster size (pages)", ylabel="clusters", yscale="log", title="near-duplicate clusters")
+    ax[1].plot(curve["jaccard"], curve["p_candidate"])
+    ax[1].axvline(params.threshold, ls="--", c="grey")
+    ax[1].set(xlabel="Jaccard similarity", ylabel="P(candidate)", title=f"LSH {params.bands}x{params.rows}")
+    fig.tight_layout()
+    fig.savefig(plots / "duplicates.png", dpi=100, metadata={"Software": None})
+    plt.close(fig)
+
+

@@ -1,0 +1,82 @@
+"""The boilerplate step's corpus statistics (``reports/metrics/boilerplate.json``)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from newsaudit.steps.boilerplate.lines import normalize_lines
+from newsaudit.steps.boilerplate.params import BoilerplateParams
+
+
+def _r(x: float) -> float:
+    return round(float(x), 4)
+
+
+def corpus_stats(
+    pages: pd.DataFrame, removed: pd.DataFrame, params: BoilerplateParams, totals: dict | None = None
+) -> dict:
+    """The stage's metrics. ``totals`` ({"lines": {reason: n}, "chars": {reason: n}}) are the removed
+    lines' counts when ``removed`` holds only the template and pattern lines (the streaming stage)."""
+    acc = pages[pages["clean_status"].notna()]
+    total = int(acc["boilerplate_chars"].sum() + acc["clean_n_chars"].sum()) if len(acc) else 0
+    frac = acc["boilerplate_frac"].astype(float)
+    chars_by_reason = removed.assign(n=removed["text"].str.len()).groupby("reason", observed=False)["n"].sum()
+    stats: dict = {
+        "n_pages": len(pages),
+        "n_pages_cleaned": len(acc),
+        "removed_char_share": _r(acc["boilerplate_chars"].sum() / total) if total else 0.0,
+        "removed_frac_per_page": {
+            q: _r(frac.quantile(v)) if len(frac) else 0.0
+            for q, v in (("p10", 0.1), ("p25", 0.25), ("median", 0.5), ("p75", 0.75), ("p90", 0.9))
+        },
+        "removed_chars_by_reason": totals["chars"]
+        if totals
+        else {str(k): int(v) for k, v in chars_by_reason.items()},
+        "removed_lines_by_reason": totals["lines"]
+        if totals
+        else {str(k): int(v) for k, v in removed["reason"].value_counts().sort_index().items()},
+        "status_counts": {str(k): int(v) for k, v in acc["clean_status"].value_counts().sort_index().items()},
+        "error_pages_by_kind": {
+            str(k): int(v)
+            for k, v in acc.loc[acc["is_error_page"].fillna(False).astype(bool), "error_kind"]
+            .value_counts()
+            .sort_index()
+            .items()
+        },
+        "error_prefixes_by_kind": {
+            str(k): int(v)
+            for k, v in acc.loc[acc["error_prefix_chars"] > 0, "error_prefix_kind"]
+            .value_counts()
+            .sort_index()
+            .items()
+        },
+        "pages_empty_after_cleaning": int((acc["clean_n_chars"] == 0).sum()),
+    }
+    if "source" in acc.columns and acc["source"].notna().any():
+        by_src = acc.groupby("source").agg(
+            pages=("doc_id", "size"),
+            removed=("boilerplate_chars", "sum"),
+            kept=("clean_n_chars", "sum"),
+        )
+        by_src = by_src.sort_values(["pages", "removed"], ascending=False).head(params.top_lines)
+        stats["by_source"] = {
+            str(s): {"pages": int(r.pages), "removed_char_share": _r(r.removed / max(1, r.removed + r.kept))}
+            for s, r in by_src.sort_index().iterrows()
+        }
+    removed = removed[removed["reason"].isin(["site_template", "pattern"])]
+    if len(removed):
+        src_of = dict(
+            zip(pages["doc_id"].astype(str), pages.get("source", pd.Series(dtype=object)), strict=False)
+        )
+        tmp = removed[removed["reason"].isin(["site_template", "pattern"])].copy()
+        tmp["norm"] = normalize_lines(tmp["text"].tolist())
+        tmp["src"] = tmp["doc_id"].map(src_of)
+        agg = tmp.groupby("norm").agg(
+            pages=("doc_id", "nunique"), sources=("src", "nunique"), reason=("reason", "first")
+        )
+        agg = agg.reset_index().sort_values(["pages", "norm"], ascending=[False, True]).head(params.top_lines)
+        stats["top_boilerplate_lines"] = [
+            {"line": r.norm[:120], "pages": int(r.pages), "sources": int(r.sources), "reason": str(r.reason)}
+            for r in agg.itertuples()
+        ]
+    return stats
