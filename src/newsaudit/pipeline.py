@@ -36,7 +36,7 @@ from newsaudit.steps.classify.stats import corpus_stats as classify_stats
 from newsaudit.steps.classify.step import ClassifyStep
 from newsaudit.steps.dedup.params import DuplicatesParams
 from newsaudit.steps.dedup.stats import duplicate_stats
-from newsaudit.steps.dedup.step_new import DedupStep
+from newsaudit.steps.dedup.step import DedupStep
 from newsaudit.steps.ingest.readers import CorpusParams, IngestParams
 from newsaudit.steps.ingest.step import IngestStep, summarise
 

@@ -1,4 +1,4 @@
-"""``report`` stage: one self-contained HTML file with everything the pipeline measured.
+"""One self-contained HTML file with everything the pipeline measured (stage ``report``).
 
 ``reports/index.html`` is meant to be mailed to people who have none of the tools: inline CSS, the
 figures as ``data:`` SVG images, no script, no font or stylesheet from anywhere. Every string from
@@ -6,7 +6,8 @@ the corpus or a data file is HTML-escaped, because scraped pages are hostile inp
 carries no timestamp and figures are rendered deterministically, so the same inputs give the same
 bytes and a changed number shows up as a diff.
 
-The same renderer serves ``newsaudit audit --report`` through :func:`render_audit_report`, which
+The stage (:mod:`newsaudit.stages.report`) reads the parameters and writes the files; this module
+renders. The same renderer serves ``newsaudit audit --report`` through :func:`render_audit_report`, which
 takes an audited pages table and its summary (sections that need a trained model or labelled
 data are left out when absent).
 
@@ -19,75 +20,72 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from newsaudit.report.data import PATHS, PageTable, ReportData, load_pipeline
+from newsaudit.core import paths
+from newsaudit.report import figures as figs
+from newsaudit.report.data import METRICS, PageTable, ReportData, load_pipeline
 from newsaudit.report.html import page
+from newsaudit.report.sections_boilerplate import boilerplate, error_pages
+from newsaudit.report.sections_classifier import classifier, conflibert, predictions
+from newsaudit.report.sections_duplicates import duplicates, leakage
+from newsaudit.report.sections_run import at_a_glance, audit_summary, ingest, other_metrics, provenance
 
 log = logging.getLogger(__name__)
 
+
+def _made_by(path: Path, stage: str) -> str:
+    return f"{path.as_posix()} (stage {stage})"
+
+
 # The figures declared as DVC plots, with what produces their data (for the placeholder text).
 DVC_FIGURES = {
-    "boilerplate_frac": "data/interim/pages_clean.parquet (stage boilerplate)",
-    "boilerplate_by_source": "data/interim/pages_clean.parquet (stage boilerplate)",
-    "cluster_sizes": "data/interim/pages_dedup.parquet (stage duplicates)",
-    "recall_vs_edit_rate": "reports/plots/duplicates/recall_vs_edit_rate.csv (duplicates benchmark)",
-    "roc": "reports/plots/classifier/roc.csv (stage evaluate)",
-    "pr": "reports/plots/classifier/pr.csv (stage evaluate)",
-    "calibration": "reports/plots/classifier/calibration.csv (stage evaluate)",
-    "confusion_matrix": "confusion_matrix in reports/metrics/classifier.json (stage evaluate)",
-    "conflibert_comparison": "records in reports/metrics/conflibert_comparison.json",
-    "predictions_by_source": "data/processed/pages.parquet (stage predict)",
+    "boilerplate_frac": _made_by(paths.PAGES_CLEAN, "boilerplate"),
+    "boilerplate_by_source": _made_by(paths.PAGES_CLEAN, "boilerplate"),
+    "cluster_sizes": _made_by(paths.PAGES_DEDUP, "duplicates"),
+    "recall_vs_edit_rate": _made_by(paths.RECALL_VS_EDIT_RATE, "bench-duplicates"),
+    "roc": _made_by(paths.CLASSIFIER_PLOTS / "roc.csv", "evaluate"),
+    "pr": _made_by(paths.CLASSIFIER_PLOTS / "pr.csv", "evaluate"),
+    "calibration": _made_by(paths.CLASSIFIER_PLOTS / "calibration.csv", "evaluate"),
+    "confusion_matrix": f"confusion_matrix in {_made_by(paths.metrics('classifier'), 'evaluate')}",
+    "conflibert_comparison": "records in "
+    + _made_by(paths.metrics("conflibert_benchmark"), "conflibert-benchmark"),
+    "predictions_by_source": _made_by(paths.PAGES_FINAL, "classify"),
 }
 # Metrics the named sections show; any other metrics file lands in "Other metrics".
-SHOWN_METRICS = {
-    "ingest",
-    "boilerplate",
-    "boilerplate_benchmark",
-    "duplicates",
-    "duplicates_benchmark",
-    "leakage",
-    "labels",
-    "train",
-    "classifier",
-    "conflibert_comparison",
-    "predictions",
-}
+SHOWN_METRICS = set(METRICS)
 
 
 def build_parts(data: ReportData) -> list:
     """Every section in reading order (pipeline report: all; audit report: per-page ones only)."""
-    # Imported here, not at the top: cli.py imports this module for every command, and the
-    # sections pull in matplotlib, which only the report needs.
-    from newsaudit.report import sections as sec
-
     if data.pipeline:
         parts = [
-            sec.provenance(data),
-            sec.ingest(data),
-            sec.boilerplate(data),
-            sec.error_pages(data),
-            sec.duplicates(data),
-            sec.leakage(data),
-            sec.classifier(data),
-            sec.conflibert(data),
-            sec.predictions(data),
-            sec.other_metrics(data, SHOWN_METRICS),
+            provenance(data),
+            ingest(data),
+            boilerplate(data),
+            error_pages(data),
+            duplicates(data),
+            leakage(data),
+            classifier(data),
+            conflibert(data),
+            predictions(data),
+            other_metrics(data, SHOWN_METRICS),
         ]
     else:
-        parts = [sec.audit_summary(data), sec.ingest(data)]
+        parts = [audit_summary(data), ingest(data)]
         # An audit only shows what its steps produced: no "not produced yet" notes for a user's crawl.
         if data.clean is not None and data.clean.has("boilerplate_frac"):
-            parts.append(sec.boilerplate(data))
+            parts.append(boilerplate(data))
         if data.clean is not None and data.clean.has("is_error_page"):
-            parts.append(sec.error_pages(data))
+            parts.append(error_pages(data))
         if data.dedup is not None and data.dedup.has("near_dup_cluster"):
-            parts.append(sec.duplicates(data))
+            parts.append(duplicates(data))
         if data.predicted is not None and data.predicted.has("conflict_label"):
-            parts.append(sec.predictions(data))
+            parts.append(predictions(data))
     parts = [p for p in parts if p is not None]
-    glance = sec.at_a_glance(parts)
+    glance = at_a_glance(parts)
     return [glance, *parts] if glance else parts
 
 
@@ -104,11 +102,14 @@ def render(data: ReportData, subtitle: str) -> tuple[str, dict[str, str]]:
 
 def render_pipeline_report(
     root: Path,
-    params_path: Path | None = None,
-    own_outputs: tuple[str, ...] = ("reports/index.html", "reports/plots/report"),
+    params: dict[str, Any] | None = None,
+    own_outputs: tuple[str, ...] = (paths.REPORT_HTML.as_posix(), paths.REPORT_FIGURES.as_posix()),
 ) -> tuple[str, dict[str, str]]:
-    """The pipeline report of the project at ``root`` and its figures (name -> SVG)."""
-    data = load_pipeline(root, params_path, own_outputs)
+    """The pipeline report of the project at ``root`` and its figures (name -> SVG).
+
+    ``params``: the content of the parameter file, shown under provenance (None: not shown).
+    """
+    data = load_pipeline(root, params, own_outputs)
     subtitle = (
         "What the newsaudit pipeline measured on this corpus. Sections whose stage has not run yet "
         "say which file is missing. All text from the corpus is shown as plain text."
@@ -161,8 +162,6 @@ def write_html(path: Path, html: str) -> None:
 
 def write_figures(figures: dict[str, str], folder: Path) -> list[Path]:
     """Every declared DVC figure as SVG: the drawn one, or a placeholder naming its missing data."""
-    from newsaudit.report import figures as figs
-
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name in sorted(set(DVC_FIGURES) | set(figures)):
@@ -174,34 +173,10 @@ def write_figures(figures: dict[str, str], folder: Path) -> list[Path]:
     return written
 
 
-def run(args) -> None:
-    root, out, folder = Path(args.root), Path(args.out), Path(args.figures)
-    own = tuple(_relative(p, root) for p in (out, folder))
-    html, figures = render_pipeline_report(root, Path(args.params), own)
-    write_html(out, html)
-    written = write_figures(figures, folder)
-    size = len(html.encode("utf-8"))
-    log.info("report -> %s (%d bytes, %d figures in %s)", out, size, len(written), args.figures)
-
-
-def _relative(path: Path, root: Path) -> str:
-    """``path`` as dvc.lock writes it: relative to the project root, with forward slashes."""
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
-
-
-def register_cli(subparsers) -> None:
-    p = subparsers.add_parser("report", help="write the self-contained HTML report and the DVC plot figures")
-    p.add_argument("--root", default=".", help="project root holding the pipeline outputs (default: .)")
-    p.add_argument("--out", default="reports/index.html", help="report file (default: reports/index.html)")
-    p.add_argument(
-        "--figures",
-        default="reports/plots/report",
-        help="SVG figures for dvc plots (default: reports/plots/report)",
-    )
-    p.set_defaults(func=run)
-
-
-__all__ = ["PATHS", "render_audit_report", "render_pipeline_report", "write_audit_report", "write_figures"]
+__all__ = [
+    "render_audit_report",
+    "render_pipeline_report",
+    "write_audit_report",
+    "write_figures",
+    "write_html",
+]

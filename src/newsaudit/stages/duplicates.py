@@ -20,7 +20,7 @@ from newsaudit.lib.minhash import s_curve
 from newsaudit.pipeline import has_text, read_small, run_step
 from newsaudit.steps.dedup.params import DuplicatesParams
 from newsaudit.steps.dedup.stats import duplicate_stats
-from newsaudit.steps.dedup.step_new import DedupStep
+from newsaudit.steps.dedup.step import DedupStep
 
 log = logging.getLogger(__name__)
 

@@ -1,15 +1,15 @@
 """The benchmark corpus: N news pages built from real mirrored text, with planted syndicated copies.
 
 Real sentences (scrapinghub gold bodies, dragnet corrected texts, ConfliBERT rows; see
-:func:`newsaudit.benchmarks.syndication.load_articles`) are recombined into *origin* articles of about
-``words_per_page`` words, in paragraphs of one to four sentences. Sentences, not paragraphs, are
-the unit so that a 1M-page corpus (tens of millions of sentence draws from a few hundred thousand
-sentences) still has distinct paragraphs: no two origins share a paragraph by chance, and the
-frequent-line filter and site templates see what they would see on a real crawl. Every page is
-wrapped in the header and footer lines of one of ``n_sites`` real article pages (as in the
-duplicates benchmark). A share of origins is syndicated to other sites, each copy perturbed by
-:func:`newsaudit.benchmarks.syndication.perturb` (truncation, repeated paragraphs, word edits, case
-stripping, error-notice prefixes), and a share is crawled twice (exact copies).
+:func:`newsaudit.benchmarks.syndication_corpus.load_articles`) are recombined into *origin*
+articles of about ``words_per_page`` words, in paragraphs of one to four sentences. Sentences, not
+paragraphs, are the unit so that a 1M-page corpus (tens of millions of sentence draws from a few
+hundred thousand sentences) still has distinct paragraphs: no two origins share a paragraph by
+chance, and the frequent-line filter and site templates see what they would see on a real crawl.
+Every page is wrapped in the header and footer lines of one of ``n_sites`` real article pages (as
+in the duplicates benchmark). A share of origins is syndicated to other sites, each copy perturbed
+by :func:`newsaudit.benchmarks.syndication_corpus.perturb` (truncation, repeated paragraphs, word
+edits, case stripping, error-notice prefixes), and a share is crawled twice (exact copies).
 
 Pages are written as JSONL shards (``id``, ``url``, ``source``, ``text``) so that ``newsaudit
 ingest`` reads them like any corpus; the truth (``doc_id``, ``origin``, ``kind``) goes to
@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from newsaudit.benchmarks.syndication_corpus import SyndicationParams, load_articles, load_sites, perturb
 from newsaudit.core.config import Section
-from newsaudit.benchmarks.syndication import SyndicationParams, load_articles, load_sites, perturb
 
 log = logging.getLogger(__name__)
 

@@ -1,19 +1,21 @@
 """``newsaudit bench``: throughput, memory and near-duplicate quality of the per-page stages at scale.
 
 For each size N it builds (or reuses) a corpus of N pages from real mirrored text with planted
-syndicated copies (:mod:`newsaudit.benchmarks.scale.corpus`), runs ``newsaudit audit`` on it (the same code,
-ingest -> boilerplate -> duplicates -> predict, with per-step wall time and sampled peak RSS of the
-process tree), and scores the near-duplicate clusters against the planted truth. The same run then
-compares the near-duplicate stage with datasketch, rensa and datatrove, and our Gopher statistics
-with datatrove's, on the same cleaned pages (:mod:`newsaudit.benchmarks.scale.compare`).
+syndicated copies (:mod:`newsaudit.benchmarks.scale.corpus`), runs the audit on it
+(:func:`newsaudit.pipeline.audit`, the same code as ``newsaudit audit``: ingest -> boilerplate ->
+duplicates -> classify, with per-step wall time and sampled peak RSS of the process tree), and
+scores the near-duplicate clusters against the planted truth. The same run then compares the
+near-duplicate stage with datasketch, rensa and datatrove, and our Gopher statistics with
+datatrove's, on the same cleaned pages (:mod:`newsaudit.benchmarks.scale.compare_minhash`,
+:mod:`newsaudit.benchmarks.scale.compare_gopher`).
 
-Results go to ``reports/metrics/benchmark.json`` (written by this command, not by ``dvc repro``:
-timings vary run to run) and to the terminal. Not a test: nothing here asserts a speed.
+Results go to ``reports/metrics/benchmark.json`` (written by the command,
+:mod:`newsaudit.stages.bench`, not by ``dvc repro``: timings vary run to run) and to the terminal.
+Not a test: nothing here asserts a speed.
 """
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import platform
@@ -24,12 +26,16 @@ from typing import Any
 import pandas as pd
 import psutil
 
+from newsaudit.benchmarks.scale.compare_gopher import compare_gopher
+from newsaudit.benchmarks.scale.compare_minhash import compare_near_duplicates
 from newsaudit.benchmarks.scale.corpus import BenchCorpusParams, build_corpus
-from newsaudit.core.config import Section, load_params, section
-from newsaudit.steps.dedup.step import DuplicatesParams
-from newsaudit.benchmarks.syndication import SyndicationParams, pair_scores
+from newsaudit.benchmarks.syndication import pair_scores
+from newsaudit.benchmarks.syndication_corpus import SyndicationParams
+from newsaudit.core import paths
+from newsaudit.core.config import Section
 from newsaudit.core.errors import NewsauditError
-from newsaudit.core.io import write_json
+from newsaudit.pipeline import audit
+from newsaudit.steps.dedup.params import DuplicatesParams
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +44,8 @@ class BenchParams(Section):
     """``params.yaml`` section ``bench``."""
 
     sizes: list[int] = [10_000, 100_000]
-    folder: str = "data/bench"  # generated corpora and audit outputs (git-ignored, reused across runs)
-    models: str = "models"
+    folder: str = str(paths.BENCH_FOLDER)  # generated corpora and audit outputs (git-ignored, reused)
+    models: str = str(paths.MODELS)
     compare_pages: int = 10_000  # pages (of the smallest size) for the implementation comparison
     gopher_pages: int = 2_000
     corpus: BenchCorpusParams = BenchCorpusParams()
@@ -103,8 +109,6 @@ def run_size(
     n_pages: int, params: dict, bench: BenchParams, syn: SyndicationParams, engine: str = "local"
 ) -> dict[str, Any]:
     """Build the N-page corpus (or reuse it), audit it with measurements, score the clusters."""
-    from newsaudit.pipeline import audit
-
     folder = Path(bench.folder) / f"n{n_pages}-seed{bench.corpus.seed}"
     t0 = time.perf_counter()
     corpus = build_corpus(n_pages, folder, bench.corpus, syn)
@@ -142,17 +146,18 @@ def run_size(
     }
 
 
-def compare_implementations(run: dict[str, Any], bench: BenchParams, dup: DuplicatesParams) -> dict[str, Any]:
-    """Near-duplicate and Gopher comparisons on the cleaned pages of one audited run."""
-    from newsaudit.benchmarks.scale.compare import compare_gopher, compare_near_duplicates
-
+def compare_implementations(
+    run: dict[str, Any], bench: BenchParams, dup: DuplicatesParams, workers: int
+) -> dict[str, Any]:
+    """Near-duplicate and Gopher comparisons on the cleaned pages of one audited run (``workers``:
+    our MinHash signature threads)."""
     audited = Path(run["audit_dir"]) / "pages.parquet"
     pages = pd.read_parquet(audited, columns=["record_id", "clean_text"]).dropna(subset=["clean_text"])
     pages = pages.head(bench.compare_pages)
     truth = pd.read_parquet(Path(run["audit_dir"]).parent / "truth.parquet").set_index("doc_id")["origin"]
     texts = pages["clean_text"].tolist()
     log.info("bench: comparing near-duplicate implementations on %d pages", len(texts))
-    near = compare_near_duplicates(texts, truth.loc[pages["record_id"]].tolist(), dup)
+    near = compare_near_duplicates(texts, truth.loc[pages["record_id"]].tolist(), dup, workers=workers)
     log.info("bench: comparing Gopher statistics on %d pages", min(len(texts), bench.gopher_pages))
     return {"near_duplicates": near, "gopher": compare_gopher(texts, max_pages=bench.gopher_pages)}
 
@@ -221,14 +226,20 @@ def print_summary(report: dict[str, Any]) -> None:
 
 def run_benchmark(
     params: dict,
+    bench: BenchParams,
+    syn: SyndicationParams,
+    dup: DuplicatesParams,
     sizes: list[int],
-    out: Path | None,
     compare: bool = True,
     engines: tuple[str, ...] = ("local",),
+    workers: int = 2,
 ) -> dict[str, Any]:
-    bench = section(params, "bench", BenchParams)
-    syn = section(params, "duplicates_bench", SyndicationParams)
-    dup = section(params, "duplicates", DuplicatesParams)
+    """Every size on every engine, the implementation comparison, the targets; printed as a table.
+
+    ``params`` is the whole parameter document, handed to :func:`newsaudit.pipeline.audit`;
+    ``bench``, ``syn`` and ``dup`` are its ``bench``, ``bench_duplicates`` and ``duplicates``
+    sections, ``workers`` our MinHash threads in the comparison (``execution.workers.duplicates``).
+    """
     bad = [n for n in sizes if n < 100]
     if bad:
         raise NewsauditError(f"bench --pages {bad[0]}: sizes must be at least 100 pages")
@@ -240,40 +251,6 @@ def run_benchmark(
         "runs": [run_size(n, params, bench, syn, engine) for engine in engines for n in sorted(sizes)],
     }
     if compare:
-        report["comparison"] = compare_implementations(report["runs"][0], bench, dup)
+        report["comparison"] = compare_implementations(report["runs"][0], bench, dup, workers)
     report["targets"] = check_targets(report, bench.targets)
-    if out is not None:
-        write_json(report, out)
-        log.info("bench: results -> %s", out)
-    print_summary(report)
     return report
-
-
-def register_cli(sub) -> None:
-    p = sub.add_parser(
-        "bench",
-        help="throughput, memory and near-duplicate quality of the per-page stages on generated corpora",
-    )
-    p.add_argument(
-        "--pages",
-        type=int,
-        nargs="+",
-        default=None,
-        help="corpus sizes (default: bench.sizes; 1000000 for 1M)",
-    )
-    p.add_argument("--out", type=Path, default=Path("reports/metrics/benchmark.json"))
-    p.add_argument("--no-compare", action="store_true", help="skip the datasketch/rensa/datatrove comparison")
-    p.add_argument(
-        "--engine",
-        nargs="+",
-        choices=("local", "dask"),
-        default=["local"],
-        help="engines to run on the same pages (default: local; `--engine local dask` compares both)",
-    )
-    p.set_defaults(func=_cli)
-
-
-def _cli(args: argparse.Namespace) -> None:
-    params = load_params(args.params)
-    sizes = args.pages or section(params, "bench", BenchParams).sizes
-    run_benchmark(params, sizes, args.out, compare=not args.no_compare, engines=tuple(args.engine))

@@ -23,7 +23,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from newsaudit.core.config import Section
 from newsaudit.core.errors import NewsauditError
 from newsaudit.steps.boilerplate.errors import (
     error_kinds_batch,
@@ -201,58 +200,3 @@ def annotate_batch(
 
 # --------------------------------------------------------------------------------------------
 # CLI
-
-
-def run_boilerplate(args: argparse.Namespace) -> None:
-    from newsaudit.boilerplate_stream import clean_parquet
-
-    raw = load_params(args.params)
-    params = section(raw, "boilerplate", BoilerplateParams)
-    pages_path = Path(args.pages)
-    if not pages_path.is_file():
-        raise NewsauditError(f"{pages_path} does not exist (run `newsaudit ingest` first)")
-    line_model = load_line_model(Path(args.model or params.line_model))
-    out = Path(args.out)
-    if engine_of(raw) == "dask":
-        stats = _run_dask(raw, pages_path, out, Path(args.removed), params, line_model)
-    else:
-        stats = clean_parquet(
-            pages_path, out, Path(args.removed), params, line_model, params.batch_rows, params.workers
-        )
-    write_json(stats, Path(args.metrics))
-    small = [c for c in pq.ParquetFile(out).schema_arrow.names if c not in ("raw_text", "clean_text")]
-    write_plots(pd.read_parquet(out, columns=small), stats, Path(args.plots))
-    log.info(
-        "boilerplate: %d pages, %.1f%% of characters removed, %d error pages",
-        stats["n_pages_cleaned"],
-        100 * stats["removed_char_share"],
-        sum(stats["error_pages_by_kind"].values()),
-    )
-
-
-def _run_dask(
-    raw: dict, pages_path: Path, out: Path, removed_path: Path, params: BoilerplateParams, line_model
-) -> dict:
-    """The stage on a Dask cluster (``engine: dask``); the tables are gathered to write the files
-    the next stage reads."""
-    from newsaudit.engines.dask.legacy import DaskParams, boilerplate_dask, connect
-
-    dask_params = section(raw, "dask", DaskParams)
-    with connect(dask_params) as client:
-        pages, removed = boilerplate_dask(client, pages_path, params, line_model, dask_params)
-        pages, removed = client.compute([pages, removed], sync=True)
-    removed = removed.sort_values(["doc_id", "line_no"], kind="stable").reset_index(drop=True)
-    pages.to_parquet(out, index=False)
-    removed.to_parquet(removed_path, index=False)
-    return corpus_stats(pages, removed, params)
-
-
-def register_cli(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("boilerplate", help="clean article text, flag error pages, record removed lines")
-    p.add_argument("--pages", default="data/interim/pages.parquet")
-    p.add_argument("--out", default="data/interim/pages_clean.parquet")
-    p.add_argument("--removed", default="data/interim/removed_lines.parquet")
-    p.add_argument("--metrics", default="reports/metrics/boilerplate.json")
-    p.add_argument("--plots", default="reports/plots/boilerplate")
-    p.add_argument("--model", default=None, help="line model (default: boilerplate.line_model)")
-    p.set_defaults(func=run_boilerplate)

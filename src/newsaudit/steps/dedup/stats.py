@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from newsaudit.lib.gopher import GOPHER_THRESHOLDS, STAT_COLUMNS
 from newsaudit.lib.minhash import s_curve, s_curve_midpoint
 from newsaudit.steps.dedup.params import DuplicatesParams
 
