@@ -92,7 +92,11 @@ def run(
                 state.update(phase.finish(_scan(client, phase, ddf, state), state))
             elif isinstance(phase, Components):
                 state.update(phase.finish(_components(client, phase, ddf, state, settings), state))
-        tables = {name: dd.from_delayed(parts, meta=side_meta[name]) for name, parts in side.items() if parts}
+        tables = {
+            name: dd.from_delayed(parts, meta=side_meta[name], verify_meta=False)
+            for name, parts in side.items()
+            if parts
+        }
     return ddf, tables, state
 
 
@@ -130,7 +134,13 @@ def _map(client: Client, phase: Map, ddf: dd.DataFrame, state: State):
     meta_result = phase.fn(ddf._meta, batch_state(state, ddf._meta.index))
     shared, per_part = _pieces(client, state, ddf.divisions)
     results = [delayed(_call)(phase.fn, p, shared, r) for p, r in zip(ddf.to_delayed(), per_part, strict=True)]
-    out = dd.from_delayed([delayed(_pages_of)(r) for r in results], meta=_pages_of(meta_result), divisions=ddf.divisions)
+    # meta from an empty frame cannot know the dtypes pandas infers for filled columns (object vs str)
+    out = dd.from_delayed(
+        [delayed(_pages_of)(r) for r in results],
+        meta=_pages_of(meta_result),
+        divisions=ddf.divisions,
+        verify_meta=False,
+    )
     side, metas = {}, {}
     if isinstance(meta_result, MapOutput):
         for name, meta in meta_result.side.items():
