@@ -26,6 +26,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
+from newsaudit.core.errors import NewsauditError
+from newsaudit.engines.parallel import STATE, ordered_map
 from newsaudit.steps.boilerplate.clean import (
     REASONS,
     BoilerplateParams,
@@ -40,8 +42,6 @@ from newsaudit.steps.boilerplate.clean import (
 )
 from newsaudit.steps.boilerplate.linemodel import LineModel
 from newsaudit.steps.boilerplate.lines import split_lines
-from newsaudit.core.errors import NewsauditError
-from newsaudit.engines.parallel import STATE, ordered_map
 
 log = logging.getLogger(__name__)
 

@@ -28,14 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from newsaudit.steps.dedup.step import (
-    DuplicatesParams,
-    canonical_pages,
-    cluster_fields,
-    eligible_exact_keys,
-    repetition_pool,
-    with_repetition,
-)
+from newsaudit.core.errors import NewsauditError
 from newsaudit.lib.gopher import STAT_COLUMNS
 from newsaudit.lib.minhash import (
     MinHasher,
@@ -45,7 +38,14 @@ from newsaudit.lib.minhash import (
     remove_lines,
     signatures_parallel,
 )
-from newsaudit.core.errors import NewsauditError
+from newsaudit.steps.dedup.step import (
+    DuplicatesParams,
+    canonical_pages,
+    cluster_fields,
+    eligible_exact_keys,
+    repetition_pool,
+    with_repetition,
+)
 
 log = logging.getLogger(__name__)
 

@@ -9,26 +9,25 @@ benchmarks; ``annotate_*`` are the in-memory reference of each step (tests, benc
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 
 from newsaudit.core.config import Execution, execution, section
 from newsaudit.core.errors import NewsauditError, StepUnavailable
 from newsaudit.core.io import write_json
-from newsaudit.core.step import Step, output_schema
-from newsaudit.engines import memory, stream
+from newsaudit.core.step import Step
+from newsaudit.engines import memory
+from newsaudit.engines.dispatch import run_step
 from newsaudit.lib.measure import Measurement, measure
+from newsaudit.lib.tables import has_text, read_small
 from newsaudit.steps.boilerplate.clean import REASONS
 from newsaudit.steps.boilerplate.linemodel import LineModel, load_line_model
 from newsaudit.steps.boilerplate.params import BoilerplateParams
-from newsaudit.steps.boilerplate.stats import corpus_stats as boilerplate_stats
+from newsaudit.steps.boilerplate.stats import stats_from_files
 from newsaudit.steps.boilerplate.step import BoilerplateStep
 from newsaudit.steps.classify.model import load_model
 from newsaudit.steps.classify.score import ClassifyParams
@@ -45,43 +44,6 @@ log = logging.getLogger(__name__)
 OUTPUT_NAMES = ("pages.parquet", "summary.json", "report.html", "removed_lines.parquet")
 LINE_MODEL_FILE = "line_model.skops"
 CLASSIFIER_FILE = "conflict_clf.skops"
-
-
-# --------------------------------------------------------------------------------------------
-# One step, on the chosen engine
-
-
-def run_step(
-    step: Step,
-    ex: Execution,
-    src: Path | None,
-    dst: Path,
-    side: dict[str, Path] | None = None,
-    batch_rows: int = 2000,
-    workers: int = 1,
-    row_group_size: int | None = None,
-) -> dict[str, Any]:
-    """Run ``step`` from ``src`` (a Parquet table; None for ingest) to ``dst`` (and its side tables)
-    on ``ex.engine``; returns the step's final state (notes of corpus-wide phases)."""
-    side = side or {}
-    if ex.engine == "dask":
-        from newsaudit.engines.dask import run as dask_run
-
-        return dask_run.run_to_files(step, ex.dask, src, dst, side, row_group_size or batch_rows)
-    if ex.engine == "memory":
-        return _run_memory(step, src, dst, side, row_group_size or batch_rows)
-    how = stream.StreamRun(src, dst, side, batch_rows, workers, row_group_size)
-    return stream.run(step, how)
-
-
-def _run_memory(step: Step, src: Path | None, dst: Path, side: dict[str, Path], rows: int) -> dict[str, Any]:
-    pages = pd.read_parquet(src) if src is not None else None
-    out, tables = memory.run(step, pages)
-    schema = step.phases()[0].schema if src is None else output_schema(pq.read_schema(src), step)
-    stream.write_frame(out, dst, schema, rows)
-    for name, path in side.items():
-        stream.write_frame(tables[name], path, step.side_outputs[name], rows)
-    return {}
 
 
 # --------------------------------------------------------------------------------------------
@@ -167,8 +129,14 @@ def chain(ctx: AuditContext, src: Path) -> list[tuple[str, Callable[[], Step]]]:
         return ClassifyStep(section(params, "classify", ClassifyParams), load_model(path))
 
     return [
-        ("boilerplate", lambda: BoilerplateStep(section(params, "boilerplate", BoilerplateParams), _line_model(ctx))),
-        ("duplicates", lambda: DedupStep(section(params, "duplicates", DuplicatesParams), ctx.ex.workers.duplicates)),
+        (
+            "boilerplate",
+            lambda: BoilerplateStep(section(params, "boilerplate", BoilerplateParams), _line_model(ctx)),
+        ),
+        (
+            "duplicates",
+            lambda: DedupStep(section(params, "duplicates", DuplicatesParams), ctx.ex.workers.duplicates),
+        ),
         ("classify", classify),
     ]
 
@@ -213,7 +181,14 @@ def audit(
     _measured(
         "ingest",
         ctx,
-        lambda: run_step(ingest_step, ex, None, current, workers=ex.workers.ingest, row_group_size=ingest_params.row_group_size),
+        lambda: run_step(
+            ingest_step,
+            ex,
+            None,
+            current,
+            workers=ex.workers.ingest,
+            row_group_size=ingest_params.row_group_size,
+        ),
     )
     ctx.summary["ingest"] = summarise(read_small(current))
     ctx.summary["steps"], ctx.summary["skipped_steps"] = ["ingest"], {}
@@ -227,12 +202,22 @@ def audit(
             ctx.summary["skipped_steps"][name] = str(why)
             continue
         workers = getattr(ex.workers, name)
-        rows = getattr(step.params, "batch_rows", None) or getattr(step.params, "repetition_batch", None) or getattr(step.params, "batch_size", 2000)
+        rows = (
+            getattr(step.params, "batch_rows", None)
+            or getattr(step.params, "repetition_batch", None)
+            or getattr(step.params, "batch_size", 2000)
+        )
         side = {"removed_lines": removed_path} if name == "boilerplate" else {}
-        state = _measured(name, ctx, lambda step=step, src=current, dst=nxt, side=side, w=workers, r=rows: run_step(step, ex, src, dst, side, r, w))
+        state = _measured(
+            name,
+            ctx,
+            lambda step=step, src=current, dst=nxt, side=side, w=workers, r=rows: run_step(
+                step, ex, src, dst, side, r, w
+            ),
+        )
         small = read_small(nxt)
         if name == "boilerplate":
-            ctx.summary["boilerplate"] = boilerplate_stats_from_files(small, removed_path, step.params)
+            ctx.summary["boilerplate"] = stats_from_files(small, removed_path, step.params)
         elif name == "duplicates":
             small["_has_text"] = has_text(nxt)
             ctx.summary["duplicates"] = duplicate_stats(small, step.params)
@@ -248,37 +233,3 @@ def audit(
     write_json(ctx.summary, out / "summary.json")
     log.info("audit: %d pages -> %s", ctx.summary["ingest"]["inputs"], out)
     return ctx
-
-
-def read_small(path: Path) -> pd.DataFrame:
-    """The table without its text columns (what statistics need)."""
-    names = [c for c in pq.read_schema(path).names if c not in ("raw_text", "clean_text")]
-    return pd.read_parquet(path, columns=names)
-
-
-def has_text(path: Path) -> pd.Series:
-    """Whether each row has a ``clean_text``, read batch by batch without keeping the text."""
-    parts = [b.column(0).is_valid().to_numpy(zero_copy_only=False) for b in pq.ParquetFile(path).iter_batches(columns=["clean_text"])]
-    return pd.Series(np.concatenate(parts) if parts else np.zeros(0, dtype=bool))
-
-
-def removed_totals(path: Path) -> dict[str, dict[str, int]]:
-    """Removed lines and characters per reason, read batch by batch."""
-    lines: Counter = Counter()
-    chars: Counter = Counter()
-    for rb in pq.ParquetFile(path).iter_batches(columns=["reason", "text"]):
-        frame = rb.to_pandas()
-        lines.update(frame["reason"].astype(str).tolist())
-        chars.update(frame.assign(n=frame["text"].str.len()).groupby("reason", observed=True)["n"].sum().to_dict())
-    return {
-        "lines": {r: int(lines.get(r, 0)) for r in REASONS},
-        "chars": {r: int(chars.get(r, 0)) for r in REASONS},
-    }
-
-
-def boilerplate_stats_from_files(small: pd.DataFrame, removed_path: Path, params: BoilerplateParams) -> dict:
-    """The boilerplate statistics from the written files: no page text, and of the removed lines
-    only those that feed the top-lines table (site templates and patterns)."""
-    top = pq.read_table(removed_path, filters=[("reason", "in", ["site_template", "pattern"])]).to_pandas()
-    top["reason"] = pd.Categorical(top["reason"].astype(str), categories=list(REASONS))
-    return boilerplate_stats(small, top, params, totals=removed_totals(removed_path))

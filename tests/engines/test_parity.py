@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from newsaudit.core.config import DaskSettings, Execution, StepWorkers
-from newsaudit.pipeline import run_step
+from newsaudit.engines.dispatch import run_step
 from newsaudit.steps.boilerplate.params import BoilerplateParams
 from newsaudit.steps.boilerplate.step import BoilerplateStep
 from newsaudit.steps.classify.score import ClassifyParams

@@ -182,11 +182,15 @@ def _write_maps(
                 for f in schema:
                     if f.name not in out.columns:
                         out[f.name] = None  # computed by a later phase
-                writer.write_table(pa.Table.from_pandas(out[schema.names], schema=schema, preserve_index=False))
+                writer.write_table(
+                    pa.Table.from_pandas(out[schema.names], schema=schema, preserve_index=False)
+                )
                 for name, tables in side.items():
                     for table in tables:
                         sch = step.side_outputs[name]
-                        writers[name].write_table(pa.Table.from_pandas(table, schema=sch, preserve_index=False))
+                        writers[name].write_table(
+                            pa.Table.from_pandas(table, schema=sch, preserve_index=False)
+                        )
     except BaseException:
         for w in writers.values():
             w.close()

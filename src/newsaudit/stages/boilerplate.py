@@ -16,9 +16,11 @@ from newsaudit.core import paths
 from newsaudit.core.config import execution, load_params, section
 from newsaudit.core.errors import NewsauditError
 from newsaudit.core.io import write_json
-from newsaudit.pipeline import boilerplate_stats_from_files, read_small, run_step
+from newsaudit.engines.dispatch import run_step
+from newsaudit.lib.tables import read_small
 from newsaudit.steps.boilerplate.linemodel import load_line_model
 from newsaudit.steps.boilerplate.params import BoilerplateParams
+from newsaudit.steps.boilerplate.stats import stats_from_files
 from newsaudit.steps.boilerplate.step import BoilerplateStep
 
 log = logging.getLogger(__name__)
@@ -50,7 +52,7 @@ def run(args) -> None:
     out, removed = Path(args.out), Path(args.removed)
     run_step(step, ex, pages_path, out, {"removed_lines": removed}, params.batch_rows, ex.workers.boilerplate)
     small = read_small(out)
-    stats = boilerplate_stats_from_files(small, removed, params)
+    stats = stats_from_files(small, removed, params)
     write_json(stats, Path(args.metrics))
     write_plots(small, stats, Path(args.plots))
     log.info(
@@ -93,5 +95,3 @@ def write_plots(pages: pd.DataFrame, stats: dict, plots_dir: Path) -> None:
         fig.tight_layout()
         fig.savefig(plots_dir / "removed_by_source.png", dpi=100, metadata={"Software": None})
         plt.close(fig)
-
-

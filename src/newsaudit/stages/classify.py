@@ -19,7 +19,7 @@ from newsaudit.core import paths
 from newsaudit.core.config import ParamsError, execution, load_params, section
 from newsaudit.core.errors import NewsauditError
 from newsaudit.core.io import write_json
-from newsaudit.pipeline import run_step
+from newsaudit.engines.dispatch import run_step
 from newsaudit.steps.classify.model import load_model
 from newsaudit.steps.classify.score import PREDICTION_COLUMNS, ClassifyParams
 from newsaudit.steps.classify.stats import corpus_stats
@@ -34,7 +34,9 @@ def classify_params(raw: dict) -> ClassifyParams:
         log.warning("params.yaml: section 'predict' is deprecated, rename it to 'classify'")
         return section(raw, "predict", ClassifyParams)
     if "classify" in raw and "predict" in raw:
-        raise ParamsError("params.yaml: both 'classify' and its old name 'predict' are present: keep 'classify'")
+        raise ParamsError(
+            "params.yaml: both 'classify' and its old name 'predict' are present: keep 'classify'"
+        )
     return section(raw, "classify", ClassifyParams)
 
 

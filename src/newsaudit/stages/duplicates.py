@@ -16,8 +16,9 @@ from newsaudit.core import paths
 from newsaudit.core.config import execution, load_params, section
 from newsaudit.core.errors import NewsauditError
 from newsaudit.core.io import write_json
+from newsaudit.engines.dispatch import run_step
 from newsaudit.lib.minhash import s_curve
-from newsaudit.pipeline import has_text, read_small, run_step
+from newsaudit.lib.tables import has_text, read_small
 from newsaudit.steps.dedup.params import DuplicatesParams
 from newsaudit.steps.dedup.stats import duplicate_stats
 from newsaudit.steps.dedup.step import DedupStep
@@ -83,5 +84,3 @@ def write_plots(out: pd.DataFrame, params: DuplicatesParams, plots: Path) -> Non
     fig.tight_layout()
     fig.savefig(plots / "duplicates.png", dpi=100, metadata={"Software": None})
     plt.close(fig)
-
-

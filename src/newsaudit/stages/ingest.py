@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 from newsaudit.core import paths
 from newsaudit.core.config import execution, load_params, section
 from newsaudit.core.io import write_json
-from newsaudit.pipeline import run_step
+from newsaudit.engines.dispatch import run_step
 from newsaudit.steps.ingest.readers import MANIFEST_COLUMNS, CorpusParams, IngestParams
 from newsaudit.steps.ingest.step import IngestStep, summarise
 

@@ -20,7 +20,8 @@ import pandas as pd
 from newsaudit.core import paths
 from newsaudit.core.config import Execution, load_params, section
 from newsaudit.core.errors import NewsauditError
-from newsaudit.pipeline import annotate_predictions, run_step
+from newsaudit.engines.dispatch import run_step
+from newsaudit.pipeline import annotate_predictions
 from newsaudit.stages.classify import classify_params
 from newsaudit.steps.classify.model import load_model
 from newsaudit.steps.ingest.readers import CorpusParams, IngestParams
@@ -47,7 +48,9 @@ def run(args) -> None:
     pages = read_texts(Path(args.input), section(raw, "ingest", IngestParams))
     result = predict_texts(pages, bundle, params)
     write_output(result, out)
-    log.info("predict: %d texts, %d flagged -> %s", len(result), int(result["conflict_label"].fillna(0).sum()), out)
+    log.info(
+        "predict: %d texts, %d flagged -> %s", len(result), int(result["conflict_label"].fillna(0).sum()), out
+    )
 
 
 def read_texts(path: Path, params: IngestParams) -> pd.DataFrame:

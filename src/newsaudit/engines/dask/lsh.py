@@ -116,8 +116,6 @@ def _verified_edges(
     return edges.to_numpy(np.int64).reshape(-1, 2), n_edges
 
 
-
-
 def components(client: Client, sigs: dd.DataFrame, n_nodes: int, lsh: LSH, max_edges: int) -> Clusters:
     """Component labels of ``n_nodes`` nodes whose signatures are ``sigs`` (persisted)."""
     notes: dict[str, Any] = {"candidate_pairs": 0, "verified_edges": 0}

@@ -133,7 +133,9 @@ def _side_of(result: Any, name: str) -> pd.DataFrame:
 def _map(client: Client, phase: Map, ddf: dd.DataFrame, state: State):
     meta_result = phase.fn(ddf._meta, batch_state(state, ddf._meta.index))
     shared, per_part = _pieces(client, state, ddf.divisions)
-    results = [delayed(_call)(phase.fn, p, shared, r) for p, r in zip(ddf.to_delayed(), per_part, strict=True)]
+    results = [
+        delayed(_call)(phase.fn, p, shared, r) for p, r in zip(ddf.to_delayed(), per_part, strict=True)
+    ]
     # meta from an empty frame cannot know the dtypes pandas infers for filled columns (object vs str)
     out = dd.from_delayed(
         [delayed(_pages_of)(r) for r in results],
@@ -163,7 +165,9 @@ def _columns(phase: Scan | Components, ddf: dd.DataFrame) -> dd.DataFrame:
 def _scan(client: Client, phase: Scan, ddf: dd.DataFrame, state: State) -> Any:
     shared, per_part = _pieces(client, state, ddf.divisions)
     src = _columns(phase, ddf)
-    parts = [delayed(_call)(phase.partial, p, shared, r) for p, r in zip(src.to_delayed(), per_part, strict=True)]
+    parts = [
+        delayed(_call)(phase.partial, p, shared, r) for p, r in zip(src.to_delayed(), per_part, strict=True)
+    ]
     merged = _tree_merge(phase.merge, [delayed(phase.merge)([p]) for p in parts])
     return client.compute(merged, sync=True)
 

@@ -19,6 +19,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from newsaudit.steps.boilerplate.segments import (
+    FIXED_POINT,
+    Segments,
+    seg_distance_to_run,
+    seg_max_subarray,
+    seg_shift,
+    seg_window_mean,
+)
+
 TOKEN_RE = re.compile(r"\w+", re.UNICODE)
 _NORM_DIGITS = re.compile(r"\d+")
 _NORM_SPACE = re.compile(r"\s+")
@@ -119,20 +128,6 @@ def normalize_lines(lines: list[str] | pa.Array) -> list[str]:
 
 def tokens(text: str) -> list[str]:
     return TOKEN_RE.findall(text)
-
-
-def _max_subarray(values: np.ndarray) -> tuple[int, int]:
-    """Inclusive bounds of the contiguous run with the largest sum (Kadane); (-1, -1) if all <= 0."""
-    best, best_lo, best_hi = 0.0, -1, -1
-    run, lo = 0.0, 0
-    for i, v in enumerate(values):
-        if run <= 0:
-            run, lo = v, i
-        else:
-            run += v
-        if run > best:
-            best, best_lo, best_hi = run, lo, i
-    return best_lo, best_hi
 
 
 # Character classes by code point, with Python's own str predicates (so the counts are exactly
@@ -244,72 +239,6 @@ def _repeats_in_page(texts: list[str], page: np.ndarray) -> np.ndarray:
     return (keys.groupby(["page", "norm"], sort=False)["norm"].transform("size") - 1).to_numpy(float)
 
 
-@dataclass(frozen=True)
-class Segments:
-    """Where each line's page starts and ends in a batch of concatenated pages (end exclusive)."""
-
-    start: np.ndarray
-    end: np.ndarray
-    page: np.ndarray  # page index of each line
-
-    @classmethod
-    def of(cls, sizes: list[int] | np.ndarray) -> Segments:
-        sizes = np.asarray(sizes, dtype=np.int64)
-        ends = np.cumsum(sizes)
-        page = np.repeat(np.arange(len(sizes)), sizes)
-        return cls((ends - sizes)[page], ends[page], page)
-
-    @property
-    def idx(self) -> np.ndarray:
-        return np.arange(len(self.page), dtype=np.int64)
-
-
-def seg_shift(values: np.ndarray, offset: int, seg: Segments) -> np.ndarray:
-    """values[i + offset] within the line's page, NaN outside it (the model handles NaN natively)."""
-    j = seg.idx + offset
-    ok = (j >= seg.start) & (j < seg.end)
-    out = np.full(len(values), np.nan)
-    out[ok] = values[j[ok]]
-    return out
-
-
-_FIXED = float(2**30)
-
-
-def seg_window_mean(values: np.ndarray, half: int, seg: Segments) -> np.ndarray:
-    """Mean over lines i-half..i+half of the line's page, clipped at the page edges.
-
-    Sums run in 2^-30 fixed point (int64), so a line's value does not depend on which other pages
-    share its batch: the same page gives the same features alone, in a batch or on a cluster.
-    """
-    if len(values) == 0:
-        return np.zeros(0)
-    fixed = np.rint(np.asarray(values, dtype=float) * _FIXED).astype(np.int64)
-    csum = np.concatenate([[0], np.cumsum(fixed)])
-    idx = seg.idx
-    lo = np.maximum(idx - half, seg.start)
-    hi = np.minimum(idx + half + 1, seg.end)
-    return (csum[hi] - csum[lo]) / _FIXED / (hi - lo)
-
-
-def seg_max_subarray(values: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per page, inclusive bounds (page-local) of the run with the largest sum; -1 if all <= 0."""
-    los, his = np.full(len(sizes), -1), np.full(len(sizes), -1)
-    pos = 0
-    for p, n in enumerate(sizes):
-        los[p], his[p] = _max_subarray(values[pos : pos + n])
-        pos += n
-    return los, his
-
-
-def seg_distance_to_run(seg: Segments, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """Distance in lines from each line to its page's run (lo/hi page-local, -1: no run = page size)."""
-    local = seg.idx - seg.start
-    lo_l, hi_l = lo[seg.page], hi[seg.page]
-    dist = np.where(local < lo_l, lo_l - local, np.where(local > hi_l, local - hi_l, 0)).astype(float)
-    return np.where(lo_l < 0, (seg.end - seg.start).astype(float), dist)
-
-
 def line_features_batch(pages: list[PageLines]) -> tuple[np.ndarray, list[str]]:
     """Feature matrix (all lines of all pages, in order x features) and the feature names.
 
@@ -410,14 +339,14 @@ def context_features_batch(
         feats[f"run{thr}_dist"] = np.log1p(dist)
         feats[f"run{thr}_inside"] = (dist == 0).astype(float)
     mass = prob * n_tok
-    fixed = np.rint(mass * _FIXED).astype(np.int64)
+    fixed = np.rint(mass * FIXED_POINT).astype(np.int64)
     csum = np.cumsum(fixed)
     base = (csum - fixed)[seg.start] if n else csum
     page_mass = np.bincount(seg.page, weights=mass, minlength=len(sizes)) if n else np.zeros(len(sizes))
     total = np.maximum(1.0, page_mass)[seg.page]
-    before = (csum - fixed - base) / _FIXED
+    before = (csum - fixed - base) / FIXED_POINT
     feats["pmass_before"] = before / total
-    feats["pmass_after"] = 1.0 - (before + fixed / _FIXED) / total
+    feats["pmass_after"] = 1.0 - (before + fixed / FIXED_POINT) / total
     names = list(feats)
     matrix = np.column_stack([feats[k] for k in names]) if n else np.zeros((0, len(names)))
     return matrix, names

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-import pandas as pd
+from collections import Counter
+from pathlib import Path
 
+import pandas as pd
+import pyarrow.parquet as pq
+
+from newsaudit.steps.boilerplate.clean import REASONS
 from newsaudit.steps.boilerplate.lines import normalize_lines
 from newsaudit.steps.boilerplate.params import BoilerplateParams
 
@@ -80,3 +85,27 @@ def corpus_stats(
             for r in agg.itertuples()
         ]
     return stats
+
+
+def removed_totals(path: Path) -> dict[str, dict[str, int]]:
+    """Removed lines and characters per reason, read batch by batch."""
+    lines: Counter = Counter()
+    chars: Counter = Counter()
+    for rb in pq.ParquetFile(path).iter_batches(columns=["reason", "text"]):
+        frame = rb.to_pandas()
+        lines.update(frame["reason"].astype(str).tolist())
+        chars.update(
+            frame.assign(n=frame["text"].str.len()).groupby("reason", observed=True)["n"].sum().to_dict()
+        )
+    return {
+        "lines": {r: int(lines.get(r, 0)) for r in REASONS},
+        "chars": {r: int(chars.get(r, 0)) for r in REASONS},
+    }
+
+
+def stats_from_files(small: pd.DataFrame, removed_path: Path, params: BoilerplateParams) -> dict:
+    """The boilerplate statistics from the written files: no page text, and of the removed lines
+    only those that feed the top-lines table (site templates and patterns)."""
+    top = pq.read_table(removed_path, filters=[("reason", "in", ["site_template", "pattern"])]).to_pandas()
+    top["reason"] = pd.Categorical(top["reason"].astype(str), categories=list(REASONS))
+    return corpus_stats(small, top, params, totals=removed_totals(removed_path))

@@ -83,7 +83,9 @@ class BoilerplateStep:
     def count_templates(self, batch: pd.DataFrame, state: State) -> TemplateCounts:
         acc = batch[_accepted(batch)]
         sources = _sources(acc)
-        counts = template_line_counts(sources.tolist(), [split_lines(t) for t in acc["raw_text"]], self.params)
+        counts = template_line_counts(
+            sources.tolist(), [split_lines(t) for t in acc["raw_text"]], self.params
+        )
         return TemplateCounts(counts, Counter(s or "" for s in sources))
 
     def template_index(self, merged: TemplateCounts, state: State) -> dict[str, Any]:

@@ -69,7 +69,6 @@ def template_line_counts(
     return merge_template_counts([frame.assign(pages=1)])
 
 
-
 def merge_template_counts(parts: list[pd.DataFrame]) -> pd.DataFrame:
     """Sum partial counts (of batches, or of partitions on a cluster) into one table."""
     frame = pd.concat([p[COUNT_COLUMNS] for p in parts], ignore_index=True)

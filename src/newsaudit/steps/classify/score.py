@@ -41,7 +41,6 @@ PREDICTION_COLUMNS = [
 ]
 
 
-
 def unclassified_reason(pages: pd.DataFrame, params: ClassifyParams) -> pd.Series:
     """Why each row is not scored (None when it is). First matching reason wins.
 

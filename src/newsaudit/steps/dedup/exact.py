@@ -55,7 +55,10 @@ def canonical_pages(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def cluster_fields(
-    frame: pd.DataFrame, ids: np.ndarray, labels: np.ndarray, signatures_of: Callable[[np.ndarray], np.ndarray]
+    frame: pd.DataFrame,
+    ids: np.ndarray,
+    labels: np.ndarray,
+    signatures_of: Callable[[np.ndarray], np.ndarray],
 ) -> pd.DataFrame:
     """Cluster columns for the rows of :func:`canonical_pages`, given the component ``labels`` of its
     canonical pages (``ids``: their doc_ids, in node order). ``signatures_of(positions)`` is asked

@@ -131,7 +131,10 @@ class DedupStep:
     def clusters(self, result: Clusters, state: State) -> dict[str, Any]:
         keyed = state["keyed"].frame
         if keyed.empty:
-            return {"clusters": RowTable(pd.DataFrame(columns=list(CLUSTER_FIELDS))), "near_notes": result.notes}
+            return {
+                "clusters": RowTable(pd.DataFrame(columns=list(CLUSTER_FIELDS))),
+                "near_notes": result.notes,
+            }
         ids = np.asarray(self.nodes(state), dtype=object)
         fields = cluster_fields(keyed, ids, result.labels, result.signatures_of)
         return {"clusters": RowTable(fields), "near_notes": result.notes}

@@ -89,6 +89,7 @@ PAGES_SCHEMA = pa.schema(
 )
 MANIFEST_COLUMNS = ["doc_id", "path", "record", "format", "status", "reason_code", "status_reason", "n_chars"]
 
+
 class IngestError(NewsauditError):
     """The corpus as a whole cannot be ingested (missing path, no documents)."""
 
@@ -155,7 +156,9 @@ def _accept(doc: Doc, text: str, params: IngestParams) -> Doc:
     doc.raw_text = normalise_text(text)
     if not doc.raw_text.strip() and doc.format != "html":
         raise Rejection("empty", f"{doc.path}{_at(doc)}: no text (only white space)")
-    doc.language, doc.language_score = identify_language(doc.raw_text, params.language_chars, params.min_language_chars)
+    doc.language, doc.language_score = identify_language(
+        doc.raw_text, params.language_chars, params.min_language_chars
+    )
     if doc.source is None:
         doc.source = domain_of(doc.url)
     return doc
