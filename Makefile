@@ -36,8 +36,9 @@ test: repro ## Reproduce the pipeline, then run the whole test suite and re-chec
 test-fast: $(INSTALLED) ## Run the tests that need no pipeline outputs and are not marked slow
 	$(BIN)/pytest -m "not slow and not pipeline"
 
-lint: $(INSTALLED) ## ruff over the package and the tests
-	$(BIN)/ruff check src tests
+lint: $(INSTALLED) ## ruff, and the import contracts of the layers (import-linter; see docs/architecture.md)
+	$(BIN)/ruff check src tests scripts
+	$(BIN)/lint-imports
 
 notebooks: repro ## Re-execute the notebooks in place (after results legitimately change) and export them to reports/
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.kernel_name=newsaudit $(NOTEBOOKS)
