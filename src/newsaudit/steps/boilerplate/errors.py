@@ -8,7 +8,6 @@ several phrasings; a line matches a kind when one of its regexes matches the low
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -72,10 +71,8 @@ ERROR_PATTERNS: dict[str, list[str]] = {
         r"\bsubscriber[- ]only content\b",
     ],
 }
-_ERROR_RES = {kind: [re.compile(rx) for rx in rxs] for kind, rxs in ERROR_PATTERNS.items()}
-
 # Short lines that belong to an error block when next to an error line ("Sorry!!", "Error!", "Oops").
-_ERROR_FILLER = re.compile(
+ERROR_FILLER = (
     r"^\W*(sorry|we.?re sorry|oops|whoops|uh[- ]oh|error|an error (has )?occurred|hmm+|go back|back to home"
     r"(page)?|return to (the )?home ?page|click here to go back|try again( later)?|page not available)\W*$"
 )
@@ -106,27 +103,6 @@ FURNITURE_PATTERNS: list[str] = [
     r"\b(by (continuing|using) (to use )?this (site|website)),? you (agree|consent)\b",
     r"^\W*(skip to (main )?content|jump to navigation|toggle navigation|main menu)\W*$",
 ]
-_FURNITURE_RES = [re.compile(rx) for rx in FURNITURE_PATTERNS]
-
-
-def error_kind(line: str) -> str | None:
-    """The error kind a line announces, or None."""
-    low = line.lower().strip()
-    for kind, regexes in _ERROR_RES.items():
-        if any(rx.search(low) for rx in regexes):
-            return kind
-    return None
-
-
-def is_error_filler(line: str) -> bool:
-    return bool(_ERROR_FILLER.match(line.lower().strip()))
-
-
-def is_furniture(line: str, max_words: int) -> bool:
-    low = line.lower().strip()
-    if len(low.split()) > max_words:
-        return False
-    return any(rx.search(low) for rx in _FURNITURE_RES)
 
 
 @dataclass(frozen=True)
@@ -137,24 +113,9 @@ class ErrorScan:
     first_kind: str | None  # first kind found anywhere in the scanned lines
 
 
-def scan_errors(lines: list[str], scan_lines: int, max_words: int) -> ErrorScan:
-    """Find error lines and the error block that starts within the first ``scan_lines`` lines.
-
-    Only short lines (``max_words``) count, so an article that reports on a "404 page" does not
-    turn into an error page. The block starts at an error line within the scanned top of the page
-    and extends over further error lines and filler lines ("Sorry!!", "Error!"); lines before the
-    first error line are kept in the block only when they are filler themselves.
-    """
-    kinds: list[str | None] = [None] * len(lines)
-    for i, line in enumerate(lines):
-        if len(line.split()) <= max_words:
-            kinds[i] = error_kind(line)
-    fillers = np.array([is_error_filler(line) for line in lines[:scan_lines]], dtype=bool)
-    return scan_errors_flags(kinds, fillers, scan_lines)
-
-
 # --------------------------------------------------------------------------------------------
-# The same tests over a whole batch of lines (RE2 through pyarrow)
+# The tests over a whole batch of lines: RE2 through pyarrow (the patterns are written once, in
+# Python syntax, and translated; there is no second, Python-``re`` implementation to drift)
 
 
 def re2_pattern(pattern: str) -> str:
@@ -176,7 +137,7 @@ def _any_of(patterns: list[str]) -> str:
 
 
 _ERROR_RE2 = {kind: _any_of(rxs) for kind, rxs in ERROR_PATTERNS.items()}
-_FILLER_RE2 = re2_pattern(_ERROR_FILLER.pattern)
+_FILLER_RE2 = re2_pattern(ERROR_FILLER)
 _FURNITURE_RE2 = _any_of(FURNITURE_PATTERNS)
 
 
@@ -185,7 +146,8 @@ def _matches(lower: pa.Array, pattern: str) -> np.ndarray:
 
 
 def error_kinds_batch(lower: pa.Array, n_words: np.ndarray, max_words: int) -> np.ndarray:
-    """:func:`error_kind` of each lower-cased, stripped line (None for lines over ``max_words``)."""
+    """The error kind each lower-cased, stripped line announces (the first kind of
+    ``ERROR_PATTERNS`` that matches; None for lines over ``max_words`` words)."""
     kinds = np.full(len(lower), None, dtype=object)
     short = n_words <= max_words
     for kind, pattern in reversed(_ERROR_RE2.items()):  # the first kind in dict order wins
@@ -198,12 +160,18 @@ def fillers_batch(lower: pa.Array) -> np.ndarray:
 
 
 def furniture_batch(lower: pa.Array, n_words: np.ndarray, max_words: int) -> np.ndarray:
-    """:func:`is_furniture` of each lower-cased, stripped line."""
+    """Whether each lower-cased, stripped line of at most ``max_words`` words is page furniture."""
     return (n_words <= max_words) & _matches(lower, _FURNITURE_RE2)
 
 
 def scan_errors_flags(kinds: list[str | None], fillers: np.ndarray, scan_lines: int) -> ErrorScan:
-    """:func:`scan_errors` from precomputed per-line kinds and filler flags (one page)."""
+    """Error lines and the error block that starts within the first ``scan_lines`` lines of a page.
+
+    Only short lines count (``error_kinds_batch``), so an article that reports on a "404 page" does
+    not turn into an error page. The block starts at an error line within the scanned top and extends
+    over further error and filler lines ("Sorry!!", "Error!"); lines before the first error line
+    stay in the block only when they are filler themselves.
+    """
     first = next((k for k in kinds if k), None)
     end, prefix_kind, i = 0, None, 0
     while i < min(scan_lines, len(kinds)):

@@ -92,10 +92,7 @@ class DedupStep:
             first = meta.loc[repeated, "doc_id"].iloc[0]
             raise NewsauditError(f"pages table: doc_id {first!r} occurs more than once")
         frame = meta[meta["_key"].notna()]
-        if frame.empty:
-            frame = frame.assign(_canon=pd.Series(dtype=object))
-        else:
-            frame = canonical_pages(frame)
+        frame = frame.assign(_canon=pd.Series(dtype=object)) if frame.empty else canonical_pages(frame)
         canon = frame.loc[frame["_canon"] == frame["doc_id"], ["doc_id"]]
         canon = canon.assign(pos=np.arange(len(canon), dtype=np.int64))  # frame is in doc_id order
         return {"keyed": RowTable(frame), "canonical": RowTable(canon)}
