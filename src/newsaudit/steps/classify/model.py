@@ -18,6 +18,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from newsaudit.core.errors import NewsauditError
+from newsaudit.lib.archive import canonical_skops
 
 FLOAT_DIGITS = 6
 
@@ -118,6 +119,7 @@ def save_model(bundle: dict[str, Any], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     # The schema is verbose JSON (one object per vocabulary entry): deflate shrinks it ~20x.
     sio.dump(bundle, path, compression=zipfile.ZIP_DEFLATED, compresslevel=6)
+    canonical_skops(path)  # equal models, equal bytes (and equal hashes in dvc.lock)
 
 
 def load_model(path: str | Path) -> dict[str, Any]:
