@@ -110,8 +110,6 @@ def make_corpus(root) -> None:
     (root / "empty.txt").write_bytes(b"")
 
 
-
-
 @pytest.fixture(scope="session")
 def small_corpus(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("corpus")
@@ -136,7 +134,14 @@ def small_bundle():
                 text += " " + VIOLENT[i % 3].format(n=int(rng.integers(2, 30)))
             split = "train" if i % 5 < 3 else ("dev" if i % 5 == 3 else "test")
             rows.append(
-                {"text": text, "conflict_event": y, "source": source, "orig_split": split, "row": i, "split": split}
+                {
+                    "text": text,
+                    "conflict_event": y,
+                    "source": source,
+                    "orig_split": split,
+                    "row": i,
+                    "split": split,
+                }
             )
     params = TrainParams(c_grid=[1.0, 4.0], calibration_folds=3, min_df=1, word_max_features=None)
     return train_model(pd.DataFrame(rows), params)[0]
@@ -207,3 +212,12 @@ def make_labels():
 def small_train_params() -> TrainParams:
     """Training parameters small enough for the labelled corpus above (seconds, not minutes)."""
     return TrainParams(c_grid=[1.0, 4.0], calibration_folds=3, min_df=1, word_max_features=None)
+
+
+@pytest.fixture(scope="session")
+def labels_bundle(make_labels, small_train_params):
+    """A classifier trained on the labelled corpus above (attacks in named places are the positives):
+    what the classify and predict tests score."""
+    from newsaudit.training.train import train_model
+
+    return train_model(make_labels(), small_train_params)[0]

@@ -24,7 +24,9 @@ from newsaudit.steps.ingest.step import IngestStep
 ROWS = 16  # rows per batch / partition: the corpus spans several
 ENGINES = {
     "memory": Execution(engine="memory"),
-    "stream": Execution(engine="stream", workers=StepWorkers(ingest=2, boilerplate=2, duplicates=2, classify=2)),
+    "stream": Execution(
+        engine="stream", workers=StepWorkers(ingest=2, boilerplate=2, duplicates=2, classify=2)
+    ),
     "dask": Execution(engine="dask", dask=DaskSettings(partition_rows=ROWS, workers=2)),
 }
 DUP = DuplicatesParams(max_bucket_pairs=3, frequent_line_pages=4)  # big buckets checked as stars
@@ -74,7 +76,7 @@ def test_the_corpus_exercises_every_phase(stages):
     """The parity above would be empty praise on a corpus without templates, clusters or scores."""
     pages = stages["ingest"]["memory"][0]
     assert (pages["status"] == "rejected").sum() == 2
-    clean, side = stages["boilerplate"]["memory"]
+    _, side = stages["boilerplate"]["memory"]
     reasons = set(side["removed_lines"]["reason"].astype(str))
     assert {"site_template", "error_page"} <= reasons
     dedup = stages["duplicates"]["memory"][0]

@@ -110,6 +110,12 @@ class Execution(Section):
 
 def execution(params: dict[str, Any], engine: str | None = None, scheduler: str | None = None) -> Execution:
     """The ``execution`` section, with a command line's ``--engine`` / ``--scheduler`` applied."""
+    moved = [k for k in ("engine", "dask") if k in params]
+    if moved:
+        raise ParamsError(
+            f"params.yaml: top-level {' and '.join(repr(k) for k in moved)} moved into the 'execution' "
+            "section (execution.engine, execution.dask), which no DVC stage tracks"
+        )
     ex = section(params, "execution", Execution)
     update: dict[str, Any] = {}
     if engine:

@@ -41,9 +41,10 @@ def run_step(
 
 def _run_memory(step: Step, src: Path | None, dst: Path, side: dict[str, Path], rows: int) -> dict[str, Any]:
     pages = pd.read_parquet(src) if src is not None else None
-    out, tables = memory.run(step, pages)
+    state: dict[str, Any] = {}
+    out, tables = memory.run(step, pages, state)
     schema = step.phases()[0].schema if src is None else output_schema(pq.read_schema(src), step)
     stream.write_frame(out, dst, schema, rows)
     for name, path in side.items():
         stream.write_frame(tables[name], path, step.side_outputs[name], rows)
-    return {}
+    return state

@@ -24,9 +24,12 @@ from newsaudit.core.step import (
 from newsaudit.lib.minhash import cluster_signatures
 
 
-def run(step: Step, pages: pd.DataFrame | None = None) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+def run(
+    step: Step, pages: pd.DataFrame | None = None, state_out: dict[str, Any] | None = None
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     """Run ``step`` over ``pages`` (``None`` for a reading step); returns the table with the step's
-    columns (the input's index kept) and its side tables (rows in page order)."""
+    columns (the input's index kept) and its side tables (rows in page order). ``state_out``, when
+    given, receives the final state (notes of corpus-wide phases)."""
     if pages is not None:
         missing = missing_columns(pages.columns, step)
         if missing:
@@ -53,6 +56,8 @@ def run(step: Step, pages: pd.DataFrame | None = None) -> tuple[pd.DataFrame, di
         elif isinstance(phase, Components):
             state.update(phase.finish(components(phase, [frame], state), state))
     frame.index = index
+    if state_out is not None:
+        state_out.update(state)
     return frame, {name: _concat(parts) for name, parts in side.items()}
 
 

@@ -108,9 +108,10 @@ def _verified_edges(
     n_edges = int(verified.shape[0].compute())
     if n_edges > max_edges:
         raise NewsauditError(
-            f"duplicates (dask): {n_edges:,} verified near-duplicate edges exceed execution.dask.client_edges_max = "
-            f"{max_edges:,}; connected components on the cluster are not implemented: raise the limit "
-            "if the client has the memory (16 bytes per edge), or tighten duplicates.threshold / bands"
+            f"duplicates (dask): {n_edges:,} verified near-duplicate edges exceed "
+            f"execution.dask.client_edges_max = {max_edges:,}; connected components on the cluster "
+            "are not implemented: raise the limit if the client has the memory (16 bytes per edge), "
+            "or tighten duplicates.threshold / bands"
         )
     edges = verified[["a", "b"]].compute()
     return edges.to_numpy(np.int64).reshape(-1, 2), n_edges

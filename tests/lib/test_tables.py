@@ -1,0 +1,28 @@
+"""Reading back a written pages table without its text (what the statistics need)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from newsaudit.lib.tables import has_text, read_small
+
+
+def test_read_small_leaves_the_text_columns_out(tmp_path):
+    path = tmp_path / "p.parquet"
+    pd.DataFrame(
+        {"doc_id": ["a", "b"], "raw_text": ["x", None], "clean_text": ["x", None], "n": [1, 2]}
+    ).to_parquet(path)
+    small = read_small(path)
+    assert list(small.columns) == ["doc_id", "n"] and len(small) == 2
+
+
+def test_has_text_batch_by_batch(tmp_path):
+    path = tmp_path / "p.parquet"
+    table = pa.table({"clean_text": ["a", None, "", None, "b"]})
+    pq.write_table(table, path, row_group_size=2)
+    assert has_text(path).tolist() == [True, False, True, False, True]  # "" is a text (empty)
+    empty = tmp_path / "e.parquet"
+    pq.write_table(table.slice(0, 0), empty)
+    assert has_text(empty).tolist() == []
