@@ -8,11 +8,12 @@ import sys
 import numpy as np
 import pytest
 
-from newsaudit.benchmarks.scale import compare as bench_compare
-from newsaudit.benchmarks.scale.compare import IMPLEMENTATIONS, compare_gopher, compare_near_duplicates
-from newsaudit.steps.dedup.step import DuplicatesParams
-from newsaudit.lib.gopher import STAT_COLUMNS
+from newsaudit.benchmarks.scale import compare_minhash
+from newsaudit.benchmarks.scale.compare_gopher import compare_gopher, stat_agreement
+from newsaudit.benchmarks.scale.compare_minhash import IMPLEMENTATIONS, compare_near_duplicates
 from newsaudit.core.errors import NewsauditError
+from newsaudit.lib.gopher import STAT_COLUMNS
+from newsaudit.steps.dedup.params import DuplicatesParams
 
 ENTRY_KEYS = {
     "available",
@@ -27,7 +28,8 @@ ENTRY_KEYS = {
     "speedup_vs_datasketch",
     "notes",
 }
-PARAMS = DuplicatesParams(workers=1)
+PARAMS = DuplicatesParams()
+WORKERS = 1  # our signature threads (execution.workers.duplicates)
 
 
 def _corpus(n_origins: int = 40, n_copied: int = 20, words: int = 80, edits: int = 3, seed: int = 0):
@@ -53,6 +55,11 @@ def _corpus(n_origins: int = 40, n_copied: int = 20, words: int = 80, edits: int
     return texts, truth
 
 
+def compare(texts, truth, implementations=None):
+    """:func:`compare_near_duplicates` with the test's parameters and one signature thread."""
+    return compare_near_duplicates(texts, truth, PARAMS, implementations=implementations, workers=WORKERS)
+
+
 @pytest.fixture(scope="module")
 def corpus():
     return _corpus()
@@ -61,7 +68,7 @@ def corpus():
 @pytest.fixture(scope="module")
 def core_result(corpus):
     texts, truth = corpus
-    return compare_near_duplicates(texts, truth, PARAMS, implementations=["ours", "datasketch"])
+    return compare(texts, truth, implementations=["ours", "datasketch"])
 
 
 def test_ours_and_datasketch_find_the_planted_copies(core_result, corpus):
@@ -91,14 +98,14 @@ def test_default_runs_all_four_and_reports_each(corpus, monkeypatch):
     """Default selection: all four names appear, installed or not (never silently dropped)."""
     calls = []
     for name in IMPLEMENTATIONS:
-        monkeypatch.setitem(bench_compare.PREPARE, name, lambda: None)
+        monkeypatch.setitem(compare_minhash.PREPARE, name, lambda: None)
         monkeypatch.setitem(
-            bench_compare.RUNNERS,
+            compare_minhash.RUNNERS,
             name,
-            lambda texts, p, name=name: calls.append(name) or np.arange(len(texts)),
+            lambda texts, p, workers, name=name: calls.append(name) or np.arange(len(texts)),
         )
     texts, truth = corpus
-    res = compare_near_duplicates(texts, truth, PARAMS)
+    res = compare(texts, truth)
     assert list(res["implementations"]) == list(IMPLEMENTATIONS) == calls
     for entry in res["implementations"].values():
         assert set(entry) == ENTRY_KEYS and entry["available"]
@@ -109,20 +116,20 @@ def test_default_runs_all_four_and_reports_each(corpus, monkeypatch):
 def test_unknown_implementation_raises_naming_it_and_the_valid_ones(corpus):
     texts, truth = corpus
     with pytest.raises(NewsauditError, match="minhashx") as err:
-        compare_near_duplicates(texts, truth, PARAMS, implementations=["ours", "minhashx"])
+        compare(texts, truth, implementations=["ours", "minhashx"])
     assert all(name in str(err.value) for name in IMPLEMENTATIONS)
 
 
 def test_truth_of_another_length_is_an_error(corpus):
     texts, truth = corpus
     with pytest.raises(NewsauditError, match="truth"):
-        compare_near_duplicates(texts, truth[:-1], PARAMS, implementations=["ours"])
+        compare(texts, truth[:-1], implementations=["ours"])
 
 
 def test_missing_library_is_reported_not_dropped(corpus, monkeypatch):
     monkeypatch.setitem(sys.modules, "rensa", None)  # makes `import rensa` raise ImportError
     texts, truth = corpus
-    res = compare_near_duplicates(texts, truth, PARAMS, implementations=["rensa", "ours"])
+    res = compare(texts, truth, implementations=["rensa", "ours"])
     entry = res["implementations"]["rensa"]
     assert set(entry) == ENTRY_KEYS
     assert entry["available"] is False and entry["reason"].startswith("not installed")
@@ -131,12 +138,12 @@ def test_missing_library_is_reported_not_dropped(corpus, monkeypatch):
 
 
 def test_failing_implementation_is_reported_with_its_error(corpus, monkeypatch):
-    def boom(texts, p):
+    def boom(texts, p, workers):
         raise RuntimeError("bucket exploded")
 
-    monkeypatch.setitem(bench_compare.RUNNERS, "datasketch", boom)
+    monkeypatch.setitem(compare_minhash.RUNNERS, "datasketch", boom)
     texts, truth = corpus
-    res = compare_near_duplicates(texts, truth, PARAMS, implementations=["ours", "datasketch"])
+    res = compare(texts, truth, implementations=["ours", "datasketch"])
     entry = res["implementations"]["datasketch"]
     assert entry["available"] is False
     assert entry["reason"] == "failed: RuntimeError: bucket exploded"
@@ -147,9 +154,7 @@ def test_failing_implementation_is_reported_with_its_error(corpus, monkeypatch):
 def test_rensa_finds_the_planted_copies(corpus):
     pytest.importorskip("rensa")
     texts, truth = corpus
-    entry = compare_near_duplicates(texts, truth, PARAMS, implementations=["rensa"])["implementations"][
-        "rensa"
-    ]
+    entry = compare(texts, truth, implementations=["rensa"])["implementations"]["rensa"]
     assert entry["available"], entry["reason"]
     assert entry["ari_vs_truth"] > 0.9
     assert entry["ari_vs_ours"] is None  # ours not run
@@ -159,7 +164,7 @@ def test_datatrove_minhash_finds_the_planted_copies(corpus):
     pytest.importorskip("datatrove")
     pytest.importorskip("spacy")
     texts, truth = corpus
-    res = compare_near_duplicates(texts, truth, PARAMS, implementations=["ours", "datatrove"])
+    res = compare(texts, truth, implementations=["ours", "datatrove"])
     entry = res["implementations"]["datatrove"]
     assert entry["available"], entry["reason"]
     assert entry["ari_vs_truth"] > 0.9 and entry["ari_vs_ours"] > 0.9
@@ -170,15 +175,15 @@ def test_datatrove_cluster_file_is_read_as_labels(tmp_path):
     """``.clusters`` holds uint32 (doc, cluster id) pairs for matched documents only."""
     path = tmp_path / "000000.clusters"
     path.write_bytes(np.asarray([0, 0, 3, 0, 4, 1, 5, 1], dtype="<u4").tobytes())
-    labels = bench_compare.read_datatrove_clusters(path, 6)
+    labels = compare_minhash.read_datatrove_clusters(path, 6)
     assert labels[0] == labels[3] != labels[4] == labels[5]
     assert len({labels[1], labels[2], labels[0], labels[4]}) == 4
     # nothing matched: no file, all singletons
-    assert list(bench_compare.read_datatrove_clusters(tmp_path / "none.clusters", 3)) == [0, 1, 2]
+    assert list(compare_minhash.read_datatrove_clusters(tmp_path / "none.clusters", 3)) == [0, 1, 2]
 
 
 def test_pages_without_words_are_singletons_not_one_cluster():
-    assert list(bench_compare.singletons_for_missing(np.asarray([0, -1, 0, -1]))) == [0, 1, 0, 2]
+    assert list(compare_minhash.singletons_for_missing(np.asarray([0, -1, 0, -1]))) == [0, 1, 0, 2]
 
 
 # ----------------------------------------------------------------------------- Gopher
@@ -239,7 +244,7 @@ def test_stat_agreement_counts_close_values_and_nan_pairs():
     ref[1, 0] = 0.5  # one page differs on one statistic
     ours[2], ref[2] = np.nan, np.nan  # an empty page on both sides agrees
     ref[3, 1] = 1e-12  # within tolerance
-    out = bench_compare.stat_agreement(ours, ref)
+    out = stat_agreement(ours, ref)
     assert out["statistics"][STAT_COLUMNS[0]] == {"share_equal": 0.75, "max_abs_diff": 0.5}
     assert out["statistics"][STAT_COLUMNS[1]]["share_equal"] == 1.0
     assert out["statistics"][STAT_COLUMNS[1]]["max_abs_diff"] == 1e-12

@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from newsaudit.benchmarks.scale.run import BenchParams, check_targets, near_duplicate_quality
+import newsaudit.benchmarks.scale.corpus as bc
 from newsaudit.benchmarks.scale.corpus import BenchCorpusParams, build_corpus, generate_pages, sentence_pool
-from newsaudit.benchmarks.syndication import SyndicationParams
+from newsaudit.benchmarks.scale.run import BenchParams, check_targets, near_duplicate_quality
+from newsaudit.benchmarks.syndication_corpus import SyndicationParams
 
 WORDS = [
     "river",
@@ -65,8 +66,6 @@ def test_generated_pages_plant_copies_deterministically():
 
 
 def test_build_corpus_writes_shards_and_truth_and_reuses_them(tmp_path, monkeypatch):
-    import newsaudit.benchmarks.scale.corpus as bc
-
     monkeypatch.setattr(bc, "load_articles", lambda syn: [" ".join(_sentences(200))])
     monkeypatch.setattr(bc, "load_sites", lambda syn: SITES)
     params = BenchCorpusParams(words_per_page=80, shard_pages=40)

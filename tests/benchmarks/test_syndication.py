@@ -10,16 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from newsaudit.steps.dedup.step import DuplicatesParams
-from newsaudit.benchmarks.syndication import (
-    SyndicationParams,
-    generate,
-    method_exact,
-    method_ours,
-    pair_scores,
-    perturb,
-    split_pool,
-)
+from newsaudit.benchmarks.syndication import method_exact, method_ours, pair_scores
+from newsaudit.benchmarks.syndication_corpus import SyndicationParams, generate, perturb, split_pool
+from newsaudit.steps.dedup.params import DuplicatesParams
 
 _VOCAB = (
     "police army rebels village district minister election court market bridge river school "

@@ -14,147 +14,23 @@ from xml.etree import ElementTree
 import pandas as pd
 import pytest
 
-from newsaudit.report import render as report
+from newsaudit.core.config import load_params
 from newsaudit.core.errors import NewsauditError
+from newsaudit.report.data import git_provenance, lock_entries
 from newsaudit.report.render import (
     DVC_FIGURES,
     render_audit_report,
     render_pipeline_report,
     write_audit_report,
     write_figures,
+    write_html,
 )
-from newsaudit.report.data import git_provenance, lock_entries
-
-# What a scraped page can contain. Each must reach the reader as visible text, never as markup.
-HOSTILE = (
-    "<script>window.__pwned = 1; alert(1)</script>",
-    '<img src=x onerror="window.__pwned = 2; alert(1)">',
-    "</table>",
-)
-SCRIPT, IMG, CLOSE = HOSTILE
-ARTICLE = "Gunmen attacked a checkpoint in the north on Monday, killing two soldiers, police said. "
+from newsaudit.stages import report as report_stage
 
 
 def write_json(path: Path, data) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2, sort_keys=True))
-
-
-def make_project(root: Path) -> Path:
-    """A project tree with every pipeline output the report reads, hostile strings in each of them."""
-    (root / "params.yaml").write_text("corpus:\n  path: data/external\nduplicates:\n  threshold: 0.8\n")
-    (root / "dvc.lock").write_text(
-        "schema: '2.0'\nstages:\n  ingest:\n    cmd: newsaudit ingest\n    deps:\n"
-        "    - path: data/external\n      hash: md5\n      md5: 560d9f5ddc90d12b586876f8a5c0169a.dir\n"
-        "      size: 10\n      nfiles: 2\n    outs:\n    - path: data/interim/pages.parquet\n"
-        "      hash: md5\n      md5: 0123456789abcdef0123456789abcdef\n      size: 5\n"
-    )
-    metrics = root / "reports" / "metrics"
-    write_json(metrics / "ingest.json", {
-        "inputs": 5, "accepted": 4, "rejected": 1, "rejected_by_reason": {"empty": 1},
-        "by_format": {"html": {"accepted": 4}, "txt": {"rejected": 1}},
-    })
-    write_json(metrics / "boilerplate.json", {"pages": 4, "error_pages": 1, "mean_boilerplate_frac": 0.3125})
-    write_json(metrics / "boilerplate_benchmark.json", {
-        "methods": [{"method": "newsaudit", "f1": 0.91}, {"method": SCRIPT, "f1": 0.5}],
-    })
-    write_json(metrics / "duplicates.json", {"near_dup_rate": 0.5, "clusters": 3})
-    write_json(metrics / "duplicates_benchmark.json", {"ari": 0.97, "pairwise_precision": 0.995})
-    # As the leakage audit writes it: per dataset, counts by split and example pairs with texts.
-    write_json(metrics / "leakage.json", {
-        "params": {"threshold": 0.8},
-        "datasets": {"satp_all": {
-            "rows_with_duplicate_in_other_split": {"exact": {"train": 2, "dev": 0, "test": 2},
-                                                   "exact+near": {"train": 3, "dev": 1, "test": 2}},
-            "examples": [{"kind": "exact", "a": "train:4", "b": "test:9", "similarity": 1.0,
-                          "text_a": IMG, "text_b": CLOSE}],
-        }},
-    })
-    write_json(metrics / "labels.json", {"rows": 100, "positives": 40})
-    # Shapes as the evaluate and conflibert-benchmark stages write them.
-    write_json(metrics / "classifier.json", {
-        "test": {"f1": 0.8, "roc_auc": 0.9, "confusion": {"tn": 50, "fp": 5, "fn": 8, "tp": 37}},
-        "confusion_matrix": {"labels": [0, 1], "matrix": [[50, 5], [8, 37]]},
-        "per_source": {"satp": {"f1": 0.85, "n": 60}, "bbc": {"f1": 0.7, "n": 40}},
-    })
-    write_json(metrics / "conflibert_comparison.json", {"records": [
-        {"dataset": "satp", "model": "tfidf", "f1": 0.8},
-        {"dataset": "satp", "model": "ConfliBERT (published)", "f1": 0.9},
-        {"dataset": "bbc", "model": "tfidf", "f1": 0.95},
-        {"dataset": "bbc", "model": "ConfliBERT (published)", "f1": 0.97},
-    ]})
-    write_json(metrics / "predictions.json", {"pages": 4, "conflict_events": 2})
-    write_json(metrics / "train.json", {"vocabulary": 5000, "note": "lone surrogate \ud800 in JSON"})
-    write_json(metrics / "bench.json", {"pages_per_second": 120.5})
-
-    plots = root / "reports" / "plots"
-    (plots / "classifier").mkdir(parents=True)
-    pd.DataFrame({"fpr": [0, 0.1, 1], "tpr": [0, 0.8, 1]}).to_csv(
-        plots / "classifier" / "roc.csv", index=False
-    )
-    pd.DataFrame({"recall": [0, 0.8, 1], "precision": [1, 0.9, 0.4]}).to_csv(
-        plots / "classifier" / "pr.csv", index=False
-    )
-    pd.DataFrame({"mean_predicted": [0.1, 0.5, 0.9], "fraction_positive": [0.05, 0.6, 0.85]}).to_csv(
-        plots / "classifier" / "calibration.csv", index=False
-    )
-    (plots / "duplicates").mkdir()
-    pd.DataFrame({
-        "edit_rate": [0.0, 0.1, 0.0, 0.1], "method": ["ours", "ours", "exact_hash", "exact_hash"],
-        "ari": [1.0, 0.9, 0.0, 0.0], "pair_precision": [1.0] * 4, "pair_recall": [1.0, 0.9, 0.0, 0.0],
-    }).to_csv(plots / "duplicates" / "recall_vs_edit_rate.csv", index=False)
-
-    interim = root / "data" / "interim"
-    interim.mkdir(parents=True)
-    pd.DataFrame({
-        "doc_id": ["d1", "d2", "d3", "d4", "d5"],
-        "path": ["a/1.html", "a/2.html", "b/3.html", "b/4.html", f"{SCRIPT}.txt"],
-        "record": ["", "", "", "", ""],
-        "format": ["html"] * 4 + ["txt"],
-        "status": ["accepted"] * 4 + ["rejected"],
-        "reason_code": ["", "", "", "", "empty"],
-        "status_reason": ["", "", "", "", f"empty file {IMG}"],
-        "n_chars": ["10", "10", "10", "10", "0"],
-    }).to_csv(interim / "manifest.csv", index=False)
-    pages = pd.DataFrame({
-        "doc_id": ["d1", "d2", "d3", "d4"],
-        # A control character (illegal in XML) in a label must not break the SVG figures.
-        "source": ["a.com", "a.com", SCRIPT, "ctl\x0bsource"],
-        "raw_text": [
-            "Menu\nHome\n" + ARTICLE,
-            "Menu\nHome\n" + ARTICLE + CLOSE,
-            "404 Not Found " + SCRIPT,
-            "Menu\n" + ARTICLE + IMG,
-        ],
-    })
-    clean = pages.assign(
-        clean_text=[ARTICLE, ARTICLE + CLOSE, "", ARTICLE + IMG],
-        is_error_page=[False, False, True, False],
-        error_kind=[None, None, "not_found", None],
-        boilerplate_frac=[0.125, 0.125, 1.0, 0.0],
-    )
-    clean.to_parquet(interim / "pages_clean.parquet", index=False)
-    pd.DataFrame({
-        "doc_id": ["d1", "d1", "d2", "d2", "d4"],
-        "line_no": [0, 1, 0, 1, 0],
-        "text": ["Menu", "Home", "Menu", "Home", SCRIPT],
-        "reason": ["boilerplate", "boilerplate", "boilerplate", "boilerplate", "short"],
-    }).to_parquet(interim / "removed_lines.parquet", index=False)
-    dedup = clean.assign(
-        near_dup_cluster=["c1", "c1", "c3", "c1"],
-        is_representative=[True, False, True, False],
-        exact_dup_of=[None, None, None, None],
-        sim_to_representative=[1.0, 0.97, 1.0, 0.85],
-    )
-    dedup.to_parquet(interim / "pages_dedup.parquet", index=False)
-    processed = root / "data" / "processed"
-    processed.mkdir(parents=True)
-    # d3 (an error page) is not scored: null probability and flag.
-    dedup.assign(
-        conflict_prob=[0.9, 0.8, None, 0.4], conflict_label=[True, True, None, False],
-        classified=[True, True, False, True],
-    ).to_parquet(processed / "pages.parquet", index=False)
-    return root
 
 
 class Structure(HTMLParser):
@@ -178,14 +54,14 @@ def parse(html: str) -> Structure:
     return parser
 
 
-@pytest.fixture(scope="module")
-def project(tmp_path_factory) -> Path:
-    return make_project(tmp_path_factory.mktemp("project"))
+def params_of(root: Path) -> dict:
+    """The project's parameters, as the report stage reads them."""
+    return load_params(root / "params.yaml")
 
 
 @pytest.fixture(scope="module")
 def rendered(project) -> tuple[str, dict[str, str]]:
-    return render_pipeline_report(project)
+    return render_pipeline_report(project, params_of(project))
 
 
 def assert_inert(html: str) -> Structure:
@@ -201,12 +77,12 @@ def assert_inert(html: str) -> Structure:
     return doc
 
 
-def test_hostile_corpus_text_is_shown_as_text(rendered):
+def test_hostile_corpus_text_is_shown_as_text(rendered, hostile):
     html, _ = rendered
     doc = assert_inert(html)
     text = "".join(doc.text)
-    for hostile in HOSTILE:
-        assert hostile in text
+    for markup in hostile:
+        assert markup in text
     assert "&lt;script&gt;window.__pwned = 1; alert(1)&lt;/script&gt;" in html
     assert "&lt;img src=x onerror=&quot;window.__pwned = 2; alert(1)&quot;&gt;" in html
 
@@ -214,8 +90,19 @@ def test_hostile_corpus_text_is_shown_as_text(rendered):
 def test_every_section_renders_from_pipeline_outputs(rendered):
     html, figures = rendered
     anchors = {attrs.get("id") for _, attrs in parse(html).tags if attrs.get("id")}
-    assert {"glance", "provenance", "ingest", "boilerplate", "errors", "duplicates", "leakage", "classifier",
-            "conflibert", "predictions", "other"} <= anchors
+    assert {
+        "glance",
+        "provenance",
+        "ingest",
+        "boilerplate",
+        "errors",
+        "duplicates",
+        "leakage",
+        "classifier",
+        "conflibert",
+        "predictions",
+        "other",
+    } <= anchors
     assert "Not produced yet" not in html
     assert set(figures) == set(DVC_FIGURES)
     assert "0123456789abcdef0123456789abcdef" in html  # md5 from dvc.lock
@@ -227,14 +114,20 @@ def test_every_section_renders_from_pipeline_outputs(rendered):
 def test_section_numbers_come_from_the_data(rendered):
     html, _ = rendered
     glance = html.split('id="glance"')[1].split("</table>")[0]
-    for label, value in (("inputs rejected", "1"), ("error pages", "1"), ("classifier f1 (test)", "0.8"),
-                         ("pages with an exact or near duplicate", "3"),
-                         ("pages flagged as conflict events", "2"),
-                         ("pages scored by the classifier", "3")):
+    for label, value in (
+        ("inputs rejected", "1"),
+        ("error pages", "1"),
+        ("classifier f1 (test)", "0.8"),
+        ("pages with an exact or near duplicate", "3"),
+        ("pages flagged as conflict events", "2"),
+        ("pages scored by the classifier", "3"),
+    ):
         assert f'{label}</a></td><td class="num">{value}</td>' in glance
     # "Menu" was removed on two pages (two occurrences), from one source.
-    assert "<tr><td>Menu</td><td class=\"num\">2</td><td class=\"num\">2</td><td>boilerplate</td>" \
-           "<td class=\"num\">1</td></tr>" in html
+    assert (
+        '<tr><td>Menu</td><td class="num">2</td><td class="num">2</td><td>boilerplate</td>'
+        '<td class="num">1</td></tr>' in html
+    )
     # Predictions by source: a.com has 2 pages, both scored, both conflict events.
     assert '<tr><td>a.com</td><td class="num">2</td><td class="num">2</td><td class="num">2</td>' in html
     # The comparison table: models as rows, datasets as columns.
@@ -249,11 +142,12 @@ def test_section_numbers_come_from_the_data(rendered):
 
 def test_same_inputs_give_the_same_bytes_in_a_new_process(project, rendered):
     html, _ = rendered
-    again, _ = render_pipeline_report(project)
+    again, _ = render_pipeline_report(project, params_of(project))
     assert again == html
     code = (
-        "import sys; from pathlib import Path; from newsaudit.report.render import render_pipeline_report; "
-        "sys.stdout.write(render_pipeline_report(Path(sys.argv[1]))[0])"
+        "import sys; from pathlib import Path; from newsaudit.core.config import load_params; "
+        "from newsaudit.report.render import render_pipeline_report; root = Path(sys.argv[1]); "
+        "sys.stdout.write(render_pipeline_report(root, load_params(root / 'params.yaml'))[0])"
     )
     out = subprocess.run([sys.executable, "-c", code, str(project)], capture_output=True, check=True)
     assert out.stdout.decode("utf-8") == html
@@ -276,7 +170,7 @@ def test_missing_outputs_are_named_not_fatal(tmp_path):
 def test_missing_keys_and_odd_shapes_do_not_break_sections(tmp_path):
     metrics = tmp_path / "reports" / "metrics"
     write_json(metrics / "classifier.json", {"confusion_matrix": {"tn": 1, "fp": 2, "fn": 3, "tp": 4}})
-    write_json(metrics / "confliBERT_comparison.json", {"note": "no table yet"})
+    write_json(metrics / "conflibert_benchmark.json", {"note": "no table yet"})
     write_json(metrics / "duplicates.json", [1, 2, 3])
     html, figures = render_pipeline_report(tmp_path)
     assert "confusion_matrix" in figures and "conflibert_comparison" not in figures
@@ -293,7 +187,7 @@ def test_malformed_metrics_file_is_a_clear_error(tmp_path):
 def test_svg_figures_are_deterministic_well_formed_and_carry_no_date(project, rendered, tmp_path):
     _, figures = rendered
     written = write_figures(figures, tmp_path / "a")
-    again = write_figures(render_pipeline_report(project)[1], tmp_path / "b")
+    again = write_figures(render_pipeline_report(project, params_of(project))[1], tmp_path / "b")
     for a, b in zip(written, again, strict=True):
         assert a.read_bytes() == b.read_bytes()
         assert b"<dc:date>" not in a.read_bytes()
@@ -303,43 +197,30 @@ def test_svg_figures_are_deterministic_well_formed_and_carry_no_date(project, re
 
 def test_report_file_survives_a_lone_surrogate(project, tmp_path):
     out = tmp_path / "index.html"
-    report.write_html(out, render_pipeline_report(project)[0])
+    write_html(out, render_pipeline_report(project, params_of(project))[0])
     assert "lone surrogate \ufffd" in out.read_text(encoding="utf-8")
 
 
-def audited_pages() -> pd.DataFrame:
-    return pd.DataFrame({
-        "doc_id": ["p1", "p2", "p3"],
-        "path": ["x.txt", "y.txt", f"{SCRIPT}.txt"],
-        "record": [None, None, None],
-        "format": ["txt", "txt", "txt"],
-        "status": ["accepted", "accepted", "rejected"],
-        "reason_code": [None, None, "empty"],
-        "status_reason": [None, None, f"empty file {IMG}"],
-        "n_chars": [90, 95, 0],
-        "source": ["x", SCRIPT, None],
-        "raw_text": [ARTICLE, ARTICLE + SCRIPT, ""],
-        "clean_text": [ARTICLE, ARTICLE + SCRIPT, ""],
-        "boilerplate_frac": [0.0, 0.1, None],
-        "is_error_page": [False, False, False],
-    })
-
-
-def test_audit_report_shows_per_page_sections_only():
-    summary = {"corpus": f"crawl/{CLOSE}", "ingest": {"inputs": 3, "accepted": 2, "rejected": 1},
-               "steps": ["ingest", "boilerplate"], "skipped_steps": {"classify": "no model in models/"}}
+def test_audit_report_shows_per_page_sections_only(hostile, audited_pages):
+    script, _, close = hostile
+    summary = {
+        "corpus": f"crawl/{close}",
+        "ingest": {"inputs": 3, "accepted": 2, "rejected": 1},
+        "steps": ["ingest", "boilerplate"],
+        "skipped_steps": {"classify": "no model in models/"},
+    }
     html = render_audit_report(audited_pages(), summary)
     doc = assert_inert(html)
-    assert SCRIPT in "".join(doc.text)
+    assert script in "".join(doc.text)
     anchors = {attrs.get("id") for _, attrs in doc.tags if attrs.get("id")}
     assert anchors == {"glance", "audit", "ingest", "boilerplate", "errors"}
     assert "no model in models/" in html and "Not produced yet" not in html
     assert html == render_audit_report(audited_pages(), summary)
 
 
-def test_write_audit_report(tmp_path):
+def test_write_audit_report(tmp_path, hostile, audited_pages):
     summary = {"corpus": "crawl", "ingest": {"inputs": 3}, "steps": ["ingest"], "skipped_steps": {}}
-    pd.DataFrame({"doc_id": ["p1"], "line_no": [0], "text": [CLOSE], "reason": ["short"]}).to_parquet(
+    pd.DataFrame({"doc_id": ["p1"], "line_no": [0], "text": [hostile[2]], "reason": ["short"]}).to_parquet(
         tmp_path / "removed_lines.parquet"
     )
     path = write_audit_report(tmp_path, audited_pages(), summary)
@@ -348,8 +229,13 @@ def test_write_audit_report(tmp_path):
 
 
 def test_provenance_reads_git_and_the_lock(project, tmp_path):
-    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@t", "PATH": "/usr/bin:/bin"}
+    env = {
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@t",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@t",
+        "PATH": "/usr/bin:/bin",
+    }
     repo = tmp_path / "repo"
     repo.mkdir()
     (repo / "params.yaml").write_text("a: 1\n")
@@ -362,7 +248,8 @@ def test_provenance_reads_git_and_the_lock(project, tmp_path):
     assert git_provenance(tmp_path / "nowhere")["dirty"] is None
     rows = lock_entries(project / "dvc.lock")
     assert [(r["kind"], r["path"]) for r in rows] == [
-        ("dep", "data/external"), ("out", "data/interim/pages.parquet")
+        ("dep", "data/external"),
+        ("out", "data/interim/pages.parquet"),
     ]
 
 
@@ -371,17 +258,28 @@ def test_cli_report(project, tmp_path):
     # progress cannot hide a failure here (cli.main builds every stage's sub-command).
     parser = argparse.ArgumentParser()
     parser.add_argument("--params", default="params.yaml")
-    report.register_cli(parser.add_subparsers(dest="command", required=True))
+    report_stage.register(parser.add_subparsers(dest="command", required=True))
     out, figures = tmp_path / "index.html", tmp_path / "figures"
-    args = parser.parse_args(["--params", str(project / "params.yaml"), "report", "--root", str(project),
-                              "--out", str(out), "--figures", str(figures)])
+    args = parser.parse_args(
+        [
+            "--params",
+            str(project / "params.yaml"),
+            "report",
+            "--root",
+            str(project),
+            "--out",
+            str(out),
+            "--figures",
+            str(figures),
+        ]
+    )
     args.func(args)
-    assert out.read_text(encoding="utf-8") == render_pipeline_report(project)[0]
+    assert out.read_text(encoding="utf-8") == render_pipeline_report(project, params_of(project))[0]
     assert len(list(figures.glob("*.svg"))) == len(DVC_FIGURES)
 
 
 def test_dvc_plots_template_is_wired_and_offline():
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     config = configparser.ConfigParser()
     config.read(root / ".dvc" / "config")
     # DVC resolves a relative template path against the .dvc folder.
@@ -404,18 +302,21 @@ def test_the_report_stage_own_lock_entry_is_left_out(tmp_path):
     assert [r["stage"] for r in lock_entries(tmp_path / "dvc.lock", ("reports/index.html",))] == ["ingest"]
 
 
-def test_the_stage_list_of_top_lines_replaces_the_computed_one(tmp_path):
+def test_the_stage_list_of_top_lines_replaces_the_computed_one(tmp_path, make_project):
     make_project(tmp_path)
-    write_json(tmp_path / "reports/metrics/boilerplate.json", {
-        "top_boilerplate_lines": [{"line": "menu", "pages": 2, "reason": "site_template", "sources": 1}],
-    })
+    write_json(
+        tmp_path / "reports/metrics/boilerplate.json",
+        {
+            "top_boilerplate_lines": [{"line": "menu", "pages": 2, "reason": "site_template", "sources": 1}],
+        },
+    )
     html, _ = render_pipeline_report(tmp_path)
     section = html.split('id="boilerplate"')[1].split('id="errors"')[0]
     assert "site_template" in section and "Top boilerplate lines" not in section
 
 
 def test_benchmarks_show_before_their_corpus_stages_run(tmp_path):
-    write_json(tmp_path / "reports/metrics/duplicates_benchmark.json", {"dev": {"ari": 0.99}})
+    write_json(tmp_path / "reports/metrics/bench_duplicates.json", {"dev": {"ari": 0.99}})
     curve = tmp_path / "reports/plots/duplicates/recall_vs_edit_rate.csv"
     curve.parent.mkdir(parents=True)
     curve.write_text("edit_rate,method,pair_recall\n0.0,ours,1.0\n0.1,ours,0.9\n")
@@ -428,11 +329,13 @@ def test_benchmarks_show_before_their_corpus_stages_run(tmp_path):
 def test_generic_metrics_layout():
     from newsaudit.report.html import json_tables
 
-    html = json_tables({
-        "duplicates_params": {"threshold": 0.4},
-        "dev": {"seed": 11, "methods": {"ours": {"ari": 0.99}, "exact_hash": {"ari": 0.0}}},
-        "by_reason": {"empty": 3, "binary": 1, "too_big": 1, "bad_json": 2, "no_text": 5, "other": 1},
-    })
+    html = json_tables(
+        {
+            "duplicates_params": {"threshold": 0.4},
+            "dev": {"seed": 11, "methods": {"ours": {"ari": 0.99}, "exact_hash": {"ari": 0.0}}},
+            "by_reason": {"empty": 3, "binary": 1, "too_big": 1, "bad_json": 2, "no_text": 5, "other": 1},
+        }
+    )
     assert html.index("<h4>dev.methods</h4>") < html.index("<details>")  # results before settings
     assert "<summary>duplicates_params</summary>" in html and "duplicates_params.threshold" in html
     # Counts sorted by value, largest first.
@@ -446,3 +349,27 @@ def test_leakage_examples_side_by_side(rendered):
     pair = section.split('<div class="pair">')[1]
     assert "train:4" in pair and "test:9" in pair and "&lt;/table&gt;" in pair
     assert "<summary>params</summary>" in section
+
+
+def test_stage_without_a_params_file_says_so(project, tmp_path):
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--params")
+    report_stage.register(parser.add_subparsers(dest="command", required=True))
+    out = tmp_path / "index.html"
+    args = parser.parse_args(
+        [
+            "--params",
+            str(tmp_path / "absent.yaml"),
+            "report",
+            "--root",
+            str(project),
+            "--out",
+            str(out),
+            "--figures",
+            str(tmp_path / "figures"),
+        ]
+    )
+    args.func(args)
+    html = out.read_text(encoding="utf-8")
+    assert "params.yaml not found." in html and "duplicates.threshold" not in html
+    assert html == render_pipeline_report(project, None)[0]

@@ -20,18 +20,28 @@ from pathlib import Path
 
 import pytest
 
-from newsaudit.report.render import render_audit_report, render_pipeline_report
+from newsaudit.core.config import load_params
+from newsaudit.report.figures import bars
+from newsaudit.report.render import render_audit_report, render_pipeline_report, write_figures
 
 CHROMIUM = Path(os.environ.get("NEWSAUDIT_CHROMIUM", "/usr/bin/chromium"))
 # Flags that keep Chromium from calling home (component updates, sync, field trials...); with
 # them the only requests are the page's own.
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-default-apps", "--disable-extensions", "--mute-audio",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--disable-extensions",
+    "--mute-audio",
 ]
 CSP = '<meta http-equiv="Content-Security-Policy"'
-TEMPLATES = Path(__file__).resolve().parents[1] / "src" / "newsaudit" / "templates"
+TEMPLATES = Path(__file__).resolve().parents[2] / "src" / "newsaudit" / "templates"
 
 sync_api = pytest.importorskip(
     "playwright.sync_api",
@@ -51,8 +61,12 @@ def browser(tmp_path_factory):
     with sync_api.sync_playwright() as pw:
         # A fresh profile each run: no cached state, no first-run network.
         context = pw.chromium.launch_persistent_context(
-            str(profile), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
-            offline=True, viewport={"width": 1200, "height": 900},
+            str(profile),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            offline=True,
+            viewport={"width": 1200, "height": 900},
         )
         yield context
         context.close()
@@ -73,8 +87,12 @@ def visit(context, path: Path) -> dict:
 
     page.on("dialog", on_dialog)
     # Anything that is not the file itself or inline data is refused before it reaches the network.
-    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(("file:", "data:"))
-               else route.abort())
+    page.route(
+        "**/*",
+        lambda route: (
+            route.continue_() if route.request.url.startswith(("file:", "data:")) else route.abort()
+        ),
+    )
     page.goto(path.as_uri(), wait_until="load")
     page.wait_for_timeout(300)  # let an onerror handler or a late script fire, if one could
     seen["pwned"] = page.evaluate("() => window.__pwned === undefined ? null : String(window.__pwned)")
@@ -105,68 +123,65 @@ def assert_safe_and_rendered(seen: dict) -> None:
     assert distinct_colours(seen["screenshot"]) > 30
 
 
-@pytest.fixture(scope="module")
-def hostile_project(tmp_path_factory):
-    from test_report import make_project
-
-    return make_project(tmp_path_factory.mktemp("hostile"))
+def render_project(root: Path) -> tuple[str, dict[str, str]]:
+    return render_pipeline_report(root, load_params(root / "params.yaml"))
 
 
-def test_pipeline_report_in_chromium(browser, hostile_project, tmp_path):
-    from test_report import HOSTILE
-
+def test_pipeline_report_in_chromium(browser, project, hostile, tmp_path):
     path = tmp_path / "index.html"
-    path.write_text(render_pipeline_report(hostile_project)[0], encoding="utf-8")
+    path.write_text(render_project(project)[0], encoding="utf-8")
     seen = visit(browser, path)
     assert_safe_and_rendered(seen)
     assert seen["h1"] == "newsaudit report"
     assert len(seen["images_ok"]) >= 8
-    for hostile in HOSTILE:
-        assert hostile in seen["text"]
+    for markup in hostile:
+        assert markup in seen["text"]
 
 
-def test_escaping_alone_keeps_scripts_inert(browser, hostile_project, tmp_path):
+def test_escaping_alone_keeps_scripts_inert(browser, project, tmp_path):
     # The report's Content-Security-Policy would block a script that slipped through; without it,
     # escaping must still be enough.
-    html = render_pipeline_report(hostile_project)[0]
+    html = render_project(project)[0]
     assert CSP in html
     path = tmp_path / "no-csp.html"
     path.write_text("\n".join(line for line in html.split("\n") if CSP not in line), encoding="utf-8")
     assert_safe_and_rendered(visit(browser, path))
 
 
-def test_audit_report_in_chromium(browser, tmp_path):
-    from test_report import HOSTILE, audited_pages
-
+def test_audit_report_in_chromium(browser, tmp_path, hostile, audited_pages):
     summary = {"corpus": "crawl", "ingest": {"inputs": 3}, "steps": ["ingest"], "skipped_steps": {}}
     path = tmp_path / "report.html"
     path.write_text(render_audit_report(audited_pages(), summary), encoding="utf-8")
     seen = visit(browser, path)
     assert_safe_and_rendered(seen)
-    assert HOSTILE[0] in seen["text"]
+    assert hostile[0] in seen["text"]
 
 
-def test_dvc_plots_show_renders_offline(browser, hostile_project, tmp_path):
+def test_dvc_plots_show_renders_offline(browser, project, tmp_path):
     """`dvc plots show` with the project's template: image plots and a data plot, no network."""
-    from newsaudit.report.render import write_figures
-
     template = TEMPLATES / "dvc_plots.html"
     repo = tmp_path / "repo"
-    figures = write_figures(render_pipeline_report(hostile_project)[1], repo / "reports/plots/report")
+    figures = write_figures(render_project(project)[1], repo / "reports/plots/report")
     data = repo / "reports/plots/evaluate/roc.csv"
     data.parent.mkdir(parents=True)
     data.write_text("fpr,tpr\n0,0\n0.1,0.8\n1,1\n")
     plots = "".join(f"  - {p.relative_to(repo)}\n" for p in figures)
     (repo / "dvc.yaml").write_text(
-        "plots:\n" + plots
+        "plots:\n"
+        + plots
         + "  - roc data:\n      x: fpr\n      y:\n        reports/plots/evaluate/roc.csv: tpr\n"
     )
     env = {**os.environ, "DVC_NO_ANALYTICS": "1"}
     dvc = [sys.executable, "-m", "dvc"]
     subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
     subprocess.run([*dvc, "init", "-q"], cwd=repo, check=True, env=env)
-    subprocess.run([*dvc, "plots", "show", "--html-template", str(template)], cwd=repo, check=True,
-                   env=env, capture_output=True)
+    subprocess.run(
+        [*dvc, "plots", "show", "--html-template", str(template)],
+        cwd=repo,
+        check=True,
+        env=env,
+        capture_output=True,
+    )
     page = repo / "dvc_plots" / "index.html"
     assert "cdn." not in page.read_text(encoding="utf-8")
     seen = visit(browser, page)
@@ -175,22 +190,21 @@ def test_dvc_plots_show_renders_offline(browser, hostile_project, tmp_path):
     assert "roc data: 3 data points" in seen["text"]
 
 
-def test_notebook_export_with_the_offline_template(browser, tmp_path):
+def test_notebook_export_with_the_offline_template(browser, tmp_path, hostile):
     """Notebook HTML exports (nbconvert --no-input) follow the report's rule: nothing from the network."""
     import nbformat
     from nbconvert import HTMLExporter
     from PIL import Image
-    from test_report import HOSTILE
-
-    from newsaudit.report.figures import bars
 
     png = io.BytesIO()
     Image.new("RGB", (40, 20), (30, 119, 180)).save(png, format="PNG")
     code = nbformat.v4.new_code_cell("pages.head()")
     code.outputs = [
-        nbformat.v4.new_output("stream", name="stdout", text=HOSTILE[0] + "\n"),
-        nbformat.v4.new_output("display_data", data={"image/png": base64.b64encode(png.getvalue()).decode(),
-                                                     "text/plain": "<Figure>"}),
+        nbformat.v4.new_output("stream", name="stdout", text=hostile[0] + "\n"),
+        nbformat.v4.new_output(
+            "display_data",
+            data={"image/png": base64.b64encode(png.getvalue()).decode(), "text/plain": "<Figure>"},
+        ),
         nbformat.v4.new_output("display_data", data={"image/svg+xml": bars(["a", "b"], [1, 2], "t", "x")}),
     ]
     text = nbformat.v4.new_markdown_cell("# Corpus quality\nSome $x^2$ text.")
@@ -204,10 +218,10 @@ def test_notebook_export_with_the_offline_template(browser, tmp_path):
     assert [u for u in seen["requests"] if not u.startswith(("file:", "data:"))] == []
     assert seen["console_errors"] == [] and seen["page_errors"] == [] and seen["pwned"] is None
     assert seen["images_ok"] and all(seen["images_ok"])
-    assert HOSTILE[0] in seen["text"] and "pages.head()" not in seen["text"]
+    assert hostile[0] in seen["text"] and "pages.head()" not in seen["text"]
 
 
-PROJECT_REPORTS = sorted((Path(__file__).resolve().parents[1] / "reports").glob("*.html"))
+PROJECT_REPORTS = sorted((Path(__file__).resolve().parents[2] / "reports").glob("*.html"))
 
 
 @pytest.mark.parametrize("path", PROJECT_REPORTS or [None], ids=lambda p: p.name if p else "none")

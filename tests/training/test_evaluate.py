@@ -1,23 +1,20 @@
-"""Metric implementations against hand-computed cases, the evaluate core and the benchmark helpers."""
+"""Metric implementations against hand-computed cases, the evaluate core, the train and evaluate stages."""
 
 from __future__ import annotations
+
+import argparse
+import json
 
 import numpy as np
 import pandas as pd
 import pytest
-from test_train import SMALL, make_labels
+import yaml
 
-from newsaudit.benchmarks.conflibert import (
-    apply_implications,
-    comparison,
-    label_implications,
-    leaked_test_rows,
-    task_score,
-    tune_thresholds,
-)
+from newsaudit.core.io import write_json
+from newsaudit.stages import evaluate as evaluate_stage
+from newsaudit.stages import train as train_stage
 from newsaudit.steps.classify.model import best_f1_threshold, example_based_f1
 from newsaudit.training.evaluate import EvaluateParams, error_sample, evaluate
-from newsaudit.core.io import write_json
 from newsaudit.training.train import binary_metrics, train_model
 
 
@@ -33,12 +30,6 @@ def test_example_based_f1_all_empty_is_zero_and_perfect_is_one():
     assert example_based_f1(zeros, zeros) == 0.0
     y = np.array([[1, 0], [0, 1], [0, 0]])
     assert example_based_f1(y, y) == 1.0
-
-
-def test_binary_task_score_is_positive_class_f1():
-    y = np.array([[1], [1], [0], [0]])
-    p = np.array([[1], [0], [1], [0]])
-    assert task_score("BBC_News", y, p) == pytest.approx(0.5)
 
 
 def test_binary_metrics_hand_computed():
@@ -57,47 +48,28 @@ def test_best_f1_threshold_separates_perfectly_when_possible():
     assert f == 1.0 and 0.3 < t <= 0.6
 
 
-def test_tune_thresholds_never_worse_than_half():
-    rng = np.random.default_rng(1)
-    y = (rng.random((60, 3)) < 0.2).astype(int)
-    prob = np.clip(y * 0.3 + rng.random((60, 3)) * 0.5, 0, 1)
-    _, tuned = tune_thresholds("satp_all", y, prob, [0.1 * i for i in range(1, 10)], 2)
-    assert tuned >= example_based_f1(y, prob >= 0.5)
-
-
-def test_leaked_test_rows_only_counts_groups_reaching_train_or_dev():
-    pairs = pd.DataFrame([
-        {"dataset": "d", "split_a": "train", "row_a": 1, "split_b": "test", "row_b": 5, "kind": "exact"},
-        {"dataset": "d", "split_a": "test", "row_a": 6, "split_b": "test", "row_b": 7, "kind": "exact"},
-        {"dataset": "e", "split_a": "dev", "row_a": 1, "split_b": "test", "row_b": 8, "kind": "near"},
-    ])
-    assert leaked_test_rows(pairs, "d", ["exact", "near"]) == {5}
-
-
-def test_comparison_records_and_targets():
-    res = {"BBC_News": {"test_original": {"f1": 97.5}, "test_deduplicated": {"f1": 97.0}}}
-    out = comparison(res)
-    models = {r["model"] for r in out["records"]}
-    assert {"TF-IDF (ours, original test)", "BERT-base (paper)", "best ConfliBERT (paper)"} <= models
-    assert out["targets"]["BBC_News"]["beats_bert_base"] is True
-    assert out["targets"]["BBC_News"]["within_2_points_of_best"] is True
-
-
 def test_error_sample_is_short_and_ordered():
-    test = pd.DataFrame({"text": ["a " * 200, "b", "c"], "conflict_event": [0, 1, 0], "source": "s",
-                         "orig_split": "test", "row": [0, 1, 2]})
+    test = pd.DataFrame(
+        {
+            "text": ["a " * 200, "b", "c"],
+            "conflict_event": [0, 1, 0],
+            "source": "s",
+            "orig_split": "test",
+            "row": [0, 1, 2],
+        }
+    )
     out = error_sample(test, np.array([0.9, 0.1, 0.2]), 0.5, n=5, chars=20)
     assert [e["row"] for e in out["false_positives"]] == [0]
     assert len(out["false_positives"][0]["snippet"]) <= 20
     assert [e["row"] for e in out["false_negatives"]] == [1]
 
 
-def test_evaluate_is_deterministic(tmp_path):
+def test_evaluate_is_deterministic(tmp_path, make_labels, small_train_params):
     labels = make_labels()
-    bundle, _ = train_model(labels, SMALL)
+    bundle, _ = train_model(labels, small_train_params)
     params = EvaluateParams(error_samples=2)
-    m1, plots = evaluate(labels, bundle, SMALL, params)
-    m2, _ = evaluate(labels, bundle, SMALL, params)
+    m1, plots = evaluate(labels, bundle, small_train_params, params)
+    m2, _ = evaluate(labels, bundle, small_train_params, params)
     write_json(m1, tmp_path / "a.json")
     write_json(m2, tmp_path / "b.json")
     assert (tmp_path / "a.json").read_bytes() == (tmp_path / "b.json").read_bytes()
@@ -107,10 +79,58 @@ def test_evaluate_is_deterministic(tmp_path):
     assert m1["confusion_matrix"]["matrix"][1][1] == m1["test"]["confusion"]["tp"]
 
 
-def test_label_implications_found_and_applied():
-    y = np.array([[1, 1, 1], [0, 1, 1], [0, 0, 1], [0, 0, 0]] * 3)
-    pairs = label_implications(y, min_support=2)
-    assert pairs == [(0, 1), (0, 2), (1, 2)]
-    prob = apply_implications(np.array([[0.9, 0.2, 0.1]]), pairs)
-    assert prob.tolist() == [[0.9, 0.9, 0.9]]
-    assert label_implications(y, None) == []
+def _stage_args(module, argv: list[str]):
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--params", default="params.yaml")
+    module.register(parser.add_subparsers(dest="command", required=True))
+    return parser.parse_args(argv)
+
+
+def test_train_and_evaluate_stages_write_their_outputs(tmp_path, make_labels, small_train_params):
+    labels = tmp_path / "labels.parquet"
+    make_labels().to_parquet(labels, index=False)
+    params = tmp_path / "params.yaml"
+    train = small_train_params.model_dump(mode="json")
+    params.write_text(yaml.safe_dump({"train": train, "evaluate": {"error_samples": 2}}), encoding="utf-8")
+    model, card, metrics = tmp_path / "m.skops", tmp_path / "card.md", tmp_path / "train.json"
+    args = _stage_args(
+        train_stage,
+        [
+            "--params",
+            str(params),
+            "train",
+            "--labels",
+            str(labels),
+            "--labels-report",
+            str(tmp_path / "none"),
+            "--model",
+            str(model),
+            "--card",
+            str(card),
+            "--metrics",
+            str(metrics),
+        ],
+    )
+    args.func(args)
+    assert model.is_file() and "Dev metrics" in card.read_text() and json.loads(metrics.read_text())["dev"]
+    classifier, plots = tmp_path / "classifier.json", tmp_path / "plots"
+    args = _stage_args(
+        evaluate_stage,
+        [
+            "--params",
+            str(params),
+            "evaluate",
+            "--labels",
+            str(labels),
+            "--model",
+            str(model),
+            "--metrics",
+            str(classifier),
+            "--plots",
+            str(plots),
+        ],
+    )
+    args.func(args)
+    assert json.loads(classifier.read_text())["test"]["f1"] > 0.9
+    expected = ["calibration.csv", "confusion.csv", "pr.csv", "roc.csv"]
+    assert sorted(p.name for p in plots.iterdir()) == expected

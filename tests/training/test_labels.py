@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from newsaudit.core.errors import NewsauditError
+from newsaudit.datasets import conflibert
 from newsaudit.training.labels import (
     DEFAULT_VIOLENCE_PATTERN,
     DatasetRule,
@@ -28,8 +30,15 @@ def frame(dataset: str, rows: list[tuple[str, str, dict[str, int]]], labels: lis
     for split, text, on in rows:
         i = counters.get(split, 0)
         counters[split] = i + 1
-        recs.append({"dataset": dataset, "split": split, "row": i, "text": text,
-                     **{name: int(on.get(name, 0)) for name in labels}})
+        recs.append(
+            {
+                "dataset": dataset,
+                "split": split,
+                "row": i,
+                "text": text,
+                **{name: int(on.get(name, 0)) for name in labels},
+            }
+        )
     return pd.DataFrame(recs)
 
 
@@ -38,24 +47,35 @@ IPE = ["KILL", "ARREST", "ANY_ACTION", "FAIL", "FORCE"]
 
 
 def test_satp_rule_positive_negative_and_screened_negative():
-    f = frame("satp_all", [
-        ("train", "militants attacked a camp", {"armed_assault": 1}),
-        ("train", "two militants were killed in an encounter", {}),  # not labelled, but violent
-        ("train", "the outfit announced a ceasefire and talks", {}),
-    ], SATP)
+    f = frame(
+        "satp_all",
+        [
+            ("train", "militants attacked a camp", {"armed_assault": 1}),
+            ("train", "two militants were killed in an encounter", {}),  # not labelled, but violent
+            ("train", "the outfit announced a ceasefire and talks", {}),
+        ],
+        SATP,
+    )
     status = apply_rule(f, "satp_all", DatasetRule(positive_any=SATP), VIOLENCE)
     assert status.tolist() == ["positive", "ambiguous_text", "negative"]
 
 
 def test_ipe_fail_is_ambiguous_and_arrest_only_is_negative():
-    f = frame("IndiaPoliceEvents_docs", [
-        ("train", "police opened fire", {"FORCE": 1}),
-        ("train", "police failed to act", {"FAIL": 1}),
-        ("train", "police arrested a clerk for fraud", {"ARREST": 1, "ANY_ACTION": 1}),
-    ], IPE)
+    f = frame(
+        "IndiaPoliceEvents_docs",
+        [
+            ("train", "police opened fire", {"FORCE": 1}),
+            ("train", "police failed to act", {"FAIL": 1}),
+            ("train", "police arrested a clerk for fraud", {"ARREST": 1, "ANY_ACTION": 1}),
+        ],
+        IPE,
+    )
     rule = DatasetRule(positive_any=["KILL", "FORCE"], ambiguous_any=["FAIL"])
     assert apply_rule(f, "IndiaPoliceEvents_docs", rule, VIOLENCE).tolist() == [
-        "positive", "ambiguous_label", "negative"]
+        "positive",
+        "ambiguous_label",
+        "negative",
+    ]
 
 
 def test_unscreened_dataset_keeps_violent_words_as_negatives():
@@ -77,25 +97,46 @@ def test_strip_artefacts_removes_the_archive_banner():
 
 def _fixture():
     frames = {
-        "satp_all": frame("satp_all", [
-            ("train", "militants attacked a camp", {"armed_assault": 1}),
-            ("train", "a ceasefire was announced", {}),
-            ("dev", "a bomb went off", {"bombing": 1}),
-            ("test", "militants attacked a camp", {"armed_assault": 1}),  # duplicate of train row 0
-            ("test", "talks were held", {}),
-            ("test", "talks were held again", {}),  # near duplicate of dev? see pairs
-            ("dev", "peace talks were held", {}),
-        ], SATP),
+        "satp_all": frame(
+            "satp_all",
+            [
+                ("train", "militants attacked a camp", {"armed_assault": 1}),
+                ("train", "a ceasefire was announced", {}),
+                ("dev", "a bomb went off", {"bombing": 1}),
+                ("test", "militants attacked a camp", {"armed_assault": 1}),  # duplicate of train row 0
+                ("test", "talks were held", {}),
+                ("test", "talks were held again", {}),  # near duplicate of dev? see pairs
+                ("dev", "peace talks were held", {}),
+            ],
+            SATP,
+        ),
         "BBC_News": frame("BBC_News", [("train", "budget", {}), ("test", "election", {})], ["politics"]),
     }
-    pairs = pd.DataFrame([
-        {"dataset": "satp_all", "split_a": "train", "row_a": 0, "split_b": "test", "row_b": 0,
-         "kind": "exact", "similarity": 1.0},
-        {"dataset": "satp_all", "split_a": "dev", "row_a": 1, "split_b": "test", "row_b": 2,
-         "kind": "near", "similarity": 0.9},
-    ])
-    params = LabelsParams(datasets={"satp_all": DatasetRule(positive_any=SATP),
-                                    "BBC_News": DatasetRule(screen_negatives=False)})
+    pairs = pd.DataFrame(
+        [
+            {
+                "dataset": "satp_all",
+                "split_a": "train",
+                "row_a": 0,
+                "split_b": "test",
+                "row_b": 0,
+                "kind": "exact",
+                "similarity": 1.0,
+            },
+            {
+                "dataset": "satp_all",
+                "split_a": "dev",
+                "row_a": 1,
+                "split_b": "test",
+                "row_b": 2,
+                "kind": "near",
+                "similarity": 0.9,
+            },
+        ]
+    )
+    params = LabelsParams(
+        datasets={"satp_all": DatasetRule(positive_any=SATP), "BBC_News": DatasetRule(screen_negatives=False)}
+    )
     return frames, pairs, params
 
 
@@ -132,10 +173,6 @@ def test_only_selected_kinds_count_as_leakage():
 
 def test_no_duplicate_straddles_on_the_mirror(tmp_path):
     """Real data, exact duplicates computed here (the leakage stage's file may not exist yet)."""
-    from pathlib import Path
-
-    from newsaudit import conflibert
-
     root = Path("data/external/conflibert")
     if not (root / "BBC_News" / "train.tsv").is_file():
         pytest.skip("ConfliBERT mirror not fetched (run `newsaudit fetch`)")
@@ -146,9 +183,17 @@ def test_no_duplicate_straddles_on_the_mirror(tmp_path):
             if len(g) > 1:
                 first = g.iloc[0]
                 for _, other in g.iloc[1:].iterrows():
-                    recs.append({"dataset": ds, "split_a": first["split"], "row_a": first["row"],
-                                 "split_b": other["split"], "row_b": other["row"], "kind": "exact",
-                                 "similarity": 1.0})
+                    recs.append(
+                        {
+                            "dataset": ds,
+                            "split_a": first["split"],
+                            "row_a": first["row"],
+                            "split_b": other["split"],
+                            "row_b": other["row"],
+                            "kind": "exact",
+                            "similarity": 1.0,
+                        }
+                    )
     pairs = pd.DataFrame(recs)
     labels, report = build_labels(frames, pairs, LabelsParams())
     assert_no_straddle(labels, pairs, ["exact"])

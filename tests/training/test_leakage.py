@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import argparse
 import csv
+import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
+from newsaudit.stages import leakage as leakage_stage
 from newsaudit.training.leakage import PAIR_COLUMNS, LeakageParams, run_leakage
 
 _VOCAB = "army police rebels village district court market bridge school farmers budget council troops "
@@ -73,3 +77,23 @@ def test_mirror_counts():
     # BBC_News: 52 exact; "sea.  he" vs "sea. he" (spacing) and "$100m-share" vs "$100m share" are
     # normalized-equal here (the 53 counted the first only)
     assert across["BBC_News"]["exact"] == 52 and across["BBC_News"]["exact+normalized"] == 54
+
+
+def test_stage_writes_pairs_and_metrics(tmp_path):
+    _write(tmp_path / "conflibert", "train", [_text(1), _text(2)])
+    _write(tmp_path / "conflibert", "dev", [_text(1)])
+    _write(tmp_path / "conflibert", "test", [_text(3)])
+    params = tmp_path / "params.yaml"
+    params.write_text(
+        yaml.safe_dump({"leakage": {"conflibert": str(tmp_path / "conflibert"), "datasets": ["BBC_News"]}})
+    )
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--params")
+    leakage_stage.register(parser.add_subparsers(dest="command", required=True))
+    pairs, metrics = tmp_path / "out" / "pairs.parquet", tmp_path / "out" / "leakage.json"
+    argv = ["--params", str(params), "leakage", "--pairs", str(pairs), "--metrics", str(metrics)]
+    args = parser.parse_args(argv)
+    args.func(args)
+    found = pd.read_parquet(pairs)[["split_a", "split_b", "kind"]].values.tolist()
+    assert found == [["train", "dev", "exact"]]
+    assert json.loads(metrics.read_text())["datasets"]["BBC_News"]["train_texts_in_dev_or_test"]["exact"] == 1

@@ -5,64 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
-from newsaudit.steps.classify.model import load_model, normalise_text, save_model
 from newsaudit.core.errors import NewsauditError
-from newsaudit.training.train import TrainParams, model_card, train_model
-
-PLACES = ["Kandahar", "Imphal", "Medellin", "Sukma", "Quetta", "Tumaco", "Aleppo", "Mosul", "Cali"]
-ACTORS = ["militants", "gunmen", "rebels", "insurgents", "armed men", "a guerrilla unit"]
-VIOLENT = [
-    "{a} attacked a police post in {p} and killed {n} officers",
-    "a bomb exploded in a market in {p}, killing {n} people and injuring many others",
-    "{a} ambushed an army convoy near {p}; {n} soldiers were shot dead in the clash",
-    "{a} abducted {n} villagers from {p} and set houses ablaze",
-    "security forces fought {a} for hours in {p}, {n} fighters were killed",
-]
-CALM = [
-    "the finance minister presented the budget in {p} and promised lower taxes",
-    "voters in {p} went to the polls on sunday in a peaceful election",
-    "the local football club from {p} won the cup final after extra time",
-    "police arrested {n} men in {p} for selling counterfeit watches",
-    "a new hospital opened in {p} with {n} beds and a maternity ward",
-    "farmers in {p} expect a good harvest after steady rains this year",
-]
-FILLER = ["officials said on monday.", "the report said.", "local media reported.", "residents said."]
-
-
-def _doc(rng: np.random.Generator, violent: bool) -> str:
-    tmpl = rng.choice(VIOLENT if violent else CALM)
-    sent = tmpl.format(a=rng.choice(ACTORS), p=rng.choice(PLACES), n=int(rng.integers(2, 40)))
-    return f"{sent} {rng.choice(FILLER)} {rng.choice(FILLER)}"
-
-
-def make_labels(n_per_source: int = 80, seed: int = 0) -> pd.DataFrame:
-    """Three sources with different surface styles, both classes in each, splits 60/20/20."""
-    rng = np.random.default_rng(seed)
-    rows = []
-    styles = {
-        "cased": str.capitalize,
-        "lower": str.lower,
-        "nopunct": lambda s: s.replace(",", "").replace(".", ""),
-    }
-    for source, style in styles.items():
-        for i in range(n_per_source):
-            y = int(i % 3 == 0)
-            split = "train" if i % 5 < 3 else ("dev" if i % 5 == 3 else "test")
-            rows.append({"text": style(_doc(rng, bool(y))), "conflict_event": y, "source": source,
-                         "orig_split": split, "row": i, "split": split})
-    return pd.DataFrame(rows)
-
-
-SMALL = TrainParams(c_grid=[1.0, 4.0], calibration_folds=3, min_df=1, word_max_features=None)
+from newsaudit.steps.classify.model import load_model, normalise_text, save_model
+from newsaudit.training.train import model_card, train_model
 
 
 @pytest.fixture(scope="module")
-def trained():
+def trained(make_labels, small_train_params):
     labels = make_labels()
-    bundle, summary = train_model(labels, SMALL)
+    bundle, summary = train_model(labels, small_train_params)
     return labels, bundle, summary
 
 
@@ -74,18 +27,18 @@ def test_normalise_text_removes_case_punctuation_digits_and_accents():
     assert normalise_text("Militants KILLED 12, in Bogotá!") == "militants killed 00 in bogota"
 
 
-def test_train_model_selects_from_grid_and_sets_a_dev_threshold(trained):
+def test_train_model_selects_from_grid_and_sets_a_dev_threshold(trained, small_train_params):
     _, bundle, summary = trained
-    assert summary["selected_C"] in SMALL.c_grid
+    assert summary["selected_C"] in small_train_params.c_grid
     assert 0.0 < bundle["threshold"] < 1.0
     assert summary["dev"]["f1"] > 0.9
 
 
-def test_missing_class_in_a_split_is_a_clear_error():
+def test_missing_class_in_a_split_is_a_clear_error(make_labels, small_train_params):
     labels = make_labels()
     labels.loc[labels["split"] == "dev", "conflict_event"] = 0
     with pytest.raises(NewsauditError, match="split 'dev'"):
-        train_model(labels, SMALL)
+        train_model(labels, small_train_params)
 
 
 def test_skops_round_trip_predicts_the_same(trained, tmp_path: Path):
@@ -103,9 +56,9 @@ def test_load_model_names_the_command_when_missing(tmp_path: Path):
         load_model(tmp_path / "absent.skops")
 
 
-def test_model_card_mentions_rules_params_metrics_and_time(trained):
+def test_model_card_mentions_rules_params_metrics_and_time(trained, small_train_params):
     _, _, summary = trained
-    card = model_card(summary, SMALL, {"datasets": {"x": {"positive_any": ["a"]}}}, None, 3.25)
+    card = model_card(summary, small_train_params, {"datasets": {"x": {"positive_any": ["a"]}}}, None, 3.25)
     for needle in ("positive_any", "c_grid", "Dev metrics", "3.2 s"):
         assert needle in card
 
@@ -147,12 +100,16 @@ def test_real_model_behaviour():
     if not path.is_file():
         pytest.skip("models/conflict_clf.skops not built (run `dvc repro train`)")
     bundle = load_model(path)
-    attack = ("Militants attacked a checkpoint near {} on Tuesday and killed four soldiers; "
-              "two attackers were shot dead in the gunfight that followed, officials said.")
+    attack = (
+        "Militants attacked a checkpoint near {} on Tuesday and killed four soldiers; "
+        "two attackers were shot dead in the gunfight that followed, officials said."
+    )
     calm = "The city council of {} approved a new budget for schools and parks on Tuesday."
     probs = prob(bundle, [attack.format("Kunduz"), attack.format("Lagos"), calm.format("Lyon")])
     assert probs[0] >= bundle["threshold"] and probs[1] >= bundle["threshold"]
     assert probs[2] < bundle["threshold"]
-    siege = ("A joint operation lifted a militant siege of a military academy near Aleppo and "
-             "evacuated the trapped cadets after heavy fighting.")
+    siege = (
+        "A joint operation lifted a militant siege of a military academy near Aleppo and "
+        "evacuated the trapped cadets after heavy fighting."
+    )
     assert prob(bundle, [siege])[0] > probs[2]

@@ -31,6 +31,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 from sklearn.model_selection import KFold, StratifiedKFold
 
+from newsaudit.core import paths
 from newsaudit.core.config import Section
 from newsaudit.datasets import conflibert
 from newsaudit.steps.classify.model import build_features, example_based_f1
@@ -56,8 +57,8 @@ BINARY = {"BBC_News"}
 
 
 class BenchmarkParams(Section):
-    conflibert_root: str = "data/external/conflibert"
-    leakage_pairs: str = "data/interim/leakage_pairs.parquet"
+    conflibert_root: str = str(paths.EXTERNAL / "conflibert")
+    leakage_pairs: str = str(paths.LEAKAGE_PAIRS)
     leakage_kinds: list[Literal["exact", "normalized", "near"]] = ["exact", "normalized", "near"]
     datasets: list[str] = ["BBC_News", "satp_all", "IndiaPoliceEvents_docs", "insightCrime"]
     fit_on: Literal["train", "train+dev"] = "train+dev"

@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 import xxhash
 
+from newsaudit.core import paths
 from newsaudit.core.config import Section
 from newsaudit.core.errors import NewsauditError
 from newsaudit.datasets.conflibert import DATASETS, SPLITS, read_split
@@ -61,9 +62,9 @@ ERROR_NOTICES = (
 class SyndicationParams(Section):
     """``params.yaml`` section ``bench_duplicates``."""
 
-    conflibert: str = "data/external/conflibert"
-    scrapinghub: str = "data/external/scrapinghub-article-extraction-benchmark"
-    dragnet: str = "data/external/dragnet-data"
+    conflibert: str = str(paths.EXTERNAL / "conflibert")
+    scrapinghub: str = str(paths.EXTERNAL / "scrapinghub-article-extraction-benchmark")
+    dragnet: str = str(paths.EXTERNAL / "dragnet-data")
     min_words: int = 80
     pool_max_jaccard: float = 0.3
     n_sites: int = 20
@@ -305,4 +306,3 @@ def split_pool(pool: list[str]) -> dict[str, list[str]]:
     for t in pool:
         halves["dev" if xxhash.xxh3_64_intdigest(t.encode("utf-8")) % 2 == 0 else "test"].append(t)
     return halves
-

@@ -21,6 +21,7 @@ from pathlib import Path
 import yaml
 from tqdm import tqdm
 
+from newsaudit.core import paths
 from newsaudit.core.config import Section
 from newsaudit.core.errors import NewsauditError
 
@@ -31,7 +32,7 @@ ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar.xz", ".tar.bz2", ".tar")
 
 class DataParams(Section):
     mirror: str = "../shared/data"
-    external: str = "data/external"
+    external: str = str(paths.EXTERNAL)
     datasets: list[str] = [
         "conflibert",
         "scrapinghub-article-extraction-benchmark",
@@ -160,4 +161,3 @@ def fetch(params: DataParams, registry: dict[str, dict] | None = None) -> dict[s
             log.info("%s/%s: unpacked %d members", entry.dataset, entry.path, n)
         counts[entry.dataset] = counts.get(entry.dataset, 0) + 1
     return counts
-

@@ -179,4 +179,3 @@ def predictions(data: ReportData) -> Part:
         html += figure(found["predictions_by_source"], caption)
         html += table(list(stats.columns), list(stats.itertuples(index=False)))
     return Part("predictions", title, html, found, facts)
-

@@ -153,4 +153,3 @@ def evaluate(labels: pd.DataFrame, bundle: dict[str, Any], train_params: TrainPa
         }
     plots = curves(y, prob, threshold, params.calibration_bins, params.curve_digits)
     return metrics, plots
-

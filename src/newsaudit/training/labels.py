@@ -26,6 +26,7 @@ from typing import Literal
 
 import pandas as pd
 
+from newsaudit.core import paths
 from newsaudit.core.config import Section
 from newsaudit.core.errors import NewsauditError
 from newsaudit.datasets import conflibert
@@ -61,8 +62,8 @@ def _default_rules() -> dict[str, DatasetRule]:
 
 
 class LabelsParams(Section):
-    conflibert_root: str = "data/external/conflibert"
-    leakage_pairs: str = "data/interim/leakage_pairs.parquet"
+    conflibert_root: str = str(paths.EXTERNAL / "conflibert")
+    leakage_pairs: str = str(paths.LEAKAGE_PAIRS)
     leakage_kinds: list[Literal["exact", "normalized", "near"]] = ["exact", "normalized", "near"]
     leakage_action: Literal["move", "drop"] = "move"
     violence_pattern: str = DEFAULT_VIOLENCE_PATTERN
@@ -241,4 +242,3 @@ def read_pairs(path: Path) -> pd.DataFrame:
     if missing:
         raise NewsauditError(f"{path}: missing columns {missing} (expected {list(PAIR_COLUMNS)})")
     return pairs
-

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from newsaudit.core import paths
 from newsaudit.core.config import Section
 from newsaudit.datasets.conflibert import DATASETS, SPLITS, read_split
 from newsaudit.lib.graph import connected_labels
@@ -44,7 +45,7 @@ SPLIT_ORDER = {s: i for i, s in enumerate(SPLITS)}
 class LeakageParams(Section):
     """``params.yaml`` section ``leakage``."""
 
-    conflibert: str = "data/external/conflibert"
+    conflibert: str = str(paths.EXTERNAL / "conflibert")
     datasets: list[str] = list(DATASETS)
     shingle: int = 5
     threshold: float = 0.8  # exact shingle Jaccard for a 'near' pair

@@ -38,6 +38,7 @@ from newsaudit.training.linemodel_gold import GoldPage, align_line_match, load_g
 
 log = logging.getLogger(__name__)
 
+
 class LineModelParams(Section):
     """``train_linemodel`` section of params.yaml: training of the line model."""
 

@@ -60,6 +60,7 @@ def decode_html(raw: bytes) -> str:
             pass
     return raw.decode("cp1252", errors="replace")
 
+
 @dataclass
 class GoldPage:
     doc_id: str

@@ -298,4 +298,3 @@ def read_labels(path: str | Path) -> pd.DataFrame:
     if not path.is_file():
         raise NewsauditError(f"{path}: labels not found (run `newsaudit labels` first)")
     return pd.read_parquet(path)
-

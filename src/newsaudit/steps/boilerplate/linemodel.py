@@ -9,6 +9,7 @@ runs far from the article. Training (gold pages, alignment, cross-validation) is
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 from newsaudit.core.errors import NewsauditError
+from newsaudit.lib.archive import canonical_skops
 from newsaudit.steps.boilerplate.lines import (
     PageLines,
     context_features_batch,
@@ -86,6 +88,7 @@ def save_line_model(model: LineModel, path: Path) -> None:
         },
         path,
     )
+    canonical_skops(path, compression=zipfile.ZIP_STORED, level=None)  # equal models, equal bytes
 
 
 def load_line_model(path: str | Path) -> LineModel:
