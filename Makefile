@@ -18,7 +18,7 @@ $(INSTALLED): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m ipykernel install --sys-prefix --name newsaudit --display-name "Python (newsaudit)" >/dev/null
 	touch $@
 
-.PHONY: help install repro test test-fast lint lab notebooks bench plots clean-venv
+.PHONY: help install repro test test-fast lint check-repro ci lab notebooks bench plots clean-venv
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
 
@@ -32,6 +32,23 @@ NOTEBOOKS := $(wildcard notebooks/*.ipynb)
 
 test: repro ## Reproduce the pipeline, then run the whole test suite and re-check the notebooks (nbval; CI runs this)
 	$(BIN)/pytest tests notebooks $(NBVAL)
+
+# Tracked results a fresh `make repro` must reproduce byte for byte.
+TRACKED_RESULTS := dvc.lock reports/metrics reports/plots models/line_model.json notebooks
+
+check-repro: $(INSTALLED) ## After `make repro`: a second `dvc repro` has nothing to do and the tracked results equal the commit
+	@$(BIN)/dvc repro 2>&1 | tee .dvc/tmp/second-repro.log | tail -3
+	@grep -q "Data and pipelines are up to date" .dvc/tmp/second-repro.log || \
+	    { echo "check-repro: a second dvc repro ran stages (see .dvc/tmp/second-repro.log)"; exit 1; }
+	@changed=$$(git status --porcelain -- $(TRACKED_RESULTS)); \
+	if [ -n "$$changed" ]; then echo "check-repro: a fresh repro differs from the commit:"; echo "$$changed"; \
+	    git --no-pager diff --stat -- $(TRACKED_RESULTS); exit 1; fi
+	@echo "check-repro: nothing to rerun; tracked results equal the commit"
+
+ci: ## What CI runs (.ci/run): lint, the pipeline and every test with no unexplained skip, then check-repro
+	$(MAKE) lint
+	NEWSAUDIT_NO_SKIPS=1 $(MAKE) test
+	$(MAKE) check-repro
 
 test-fast: $(INSTALLED) ## Run the tests that need no pipeline outputs and are not marked slow
 	$(BIN)/pytest -m "not slow and not pipeline"
