@@ -36,6 +36,7 @@ from newsaudit.steps.classify.step import ClassifyStep
 from newsaudit.steps.dedup.params import DuplicatesParams
 from newsaudit.steps.dedup.stats import duplicate_stats
 from newsaudit.steps.dedup.step import DedupStep
+from newsaudit.steps.ingest.doc import display_path
 from newsaudit.steps.ingest.readers import CorpusParams, IngestParams
 from newsaudit.steps.ingest.step import IngestStep, summarise
 
@@ -173,7 +174,7 @@ def audit(
     steps_dir = out / ".steps"
     steps_dir.mkdir(exist_ok=True)
     ctx = AuditContext(params=params, models=models, out=out, ex=ex, measure=measure_steps)
-    ctx.summary["corpus"] = str(corpus)
+    ctx.summary["corpus"] = display_path(str(corpus))
     ctx.summary["engine"] = {"name": ex.engine}
     ingest_params = section(params, "ingest", IngestParams)
     current = steps_dir / "ingest.parquet"
