@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
 import pyarrow as pa
@@ -86,32 +86,39 @@ def read_table(
 ) -> Iterator[Doc]:
     """CSV, TSV or Parquet with a text column; row numbers count data rows from 1."""
     if fmt == "parquet":
-        try:
-            pf = pq.ParquetFile(path)
-        except (pa.ArrowException, OSError) as exc:
-            raise Rejection("corrupt", f"{rel}: not a readable Parquet file ({exc})") from None
-        columns = pf.schema_arrow.names
-        _require_text_column(rel, columns, params)
-        wanted = [c for c in (params.text_column, params.id_column, params.url_column) if c in columns]
-        batches = (b.to_pylist() for b in pf.iter_batches(batch_size=1000, columns=wanted))
-        records: Iterable[dict] = (r for batch in batches for r in batch)
-    else:
-        text = file_text(path, rel)
-        # The csv module refuses fields over 131,072 characters and then cannot resume in the middle
-        # of a quoted field, so one long field would cost the whole file. No field can be longer than
-        # the file, so this limit never trips; a field over ingest.max_bytes rejects its row below.
-        csv.field_size_limit(max(params.max_bytes, len(text)) + 1)
-        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter="\t" if fmt == "tsv" else ",")
-        columns = reader.fieldnames or []
-        _require_text_column(rel, columns, params)
-        records = reader
-    for index, record in enumerate(records, start=1):
+        # Opened here, not by pyarrow: pyarrow encodes a path as UTF-8, which a name that is not
+        # (a surrogate escape) cannot be.
+        with path.open("rb") as fh:
+            yield from _read_parquet(fh, rel, params, name)
+        return
+    text = file_text(path, rel)
+    # The csv module refuses fields over 131,072 characters and then cannot resume in the middle of
+    # a quoted field, so one long field would cost the whole file. No field can be longer than the
+    # file, so this limit never trips; a field over ingest.max_bytes rejects its row below.
+    csv.field_size_limit(max(params.max_bytes, len(text)) + 1)
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter="\t" if fmt == "tsv" else ",")
+    columns = reader.fieldnames or []
+    _require_text_column(rel, columns, params)
+    for index, record in enumerate(reader, start=1):
         doc = Doc(path=rel, format=fmt, record=index, name=name)
-        if fmt != "parquet":
-            problem = _row_problem(record, len(columns), params)
-            if problem is not None:
-                yield rejected(doc, Rejection(problem[0], f"{rel} row {index}: {problem[1]}"))
-                continue
+        problem = _row_problem(record, len(columns), params)
+        if problem is not None:
+            yield rejected(doc, Rejection(problem[0], f"{rel} row {index}: {problem[1]}"))
+            continue
+        yield guard(lambda r=record, d=doc: _record_doc(d, r, params), doc)
+
+
+def _read_parquet(fh, rel: str, params: IngestParams, name: str | None) -> Iterator[Doc]:
+    try:
+        pf = pq.ParquetFile(fh)
+    except (pa.ArrowException, OSError) as exc:
+        raise Rejection("corrupt", f"{rel}: not a readable Parquet file ({exc})") from None
+    columns = pf.schema_arrow.names
+    _require_text_column(rel, columns, params)
+    wanted = [c for c in (params.text_column, params.id_column, params.url_column) if c in columns]
+    batches = (b.to_pylist() for b in pf.iter_batches(batch_size=1000, columns=wanted))
+    for index, record in enumerate((r for batch in batches for r in batch), start=1):
+        doc = Doc(path=rel, format="parquet", record=index, name=name)
         yield guard(lambda r=record, d=doc: _record_doc(d, r, params), doc)
 
 
