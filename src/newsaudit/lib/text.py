@@ -30,6 +30,7 @@ import ftfy
 import html_text
 
 from newsaudit.core.errors import Rejection
+from newsaudit.lib.dates import html_published_date
 from newsaudit.lib.html_tree import huge_tree, lexbor_tree
 
 # File signatures of formats that are certainly not text pages (checked before any decoding).
@@ -140,18 +141,33 @@ def html_to_text(html: str) -> str:
 def html_to_text_by(html: str) -> tuple[str, str]:
     """``(text, parser)``: the first of lxml, lxml ``huge_tree`` and lexbor that finds visible text
     (``parser`` names it; the last one tried when none does)."""
+    text, _, parser = _html_text(html)
+    return text, parser
+
+
+def html_page(html: str, latest_date: str | None = None) -> tuple[str, str | None]:
+    """A page's visible text (as :func:`html_to_text`) and, when ``latest_date`` is given, its
+    publication date from the same parsed tree (:func:`newsaudit.lib.dates.html_published_date`)."""
+    text, tree, _ = _html_text(html)
+    if latest_date is None or tree is None:
+        return text, None
+    return text, html_published_date(tree, latest_date)
+
+
+def _html_text(html: str):
     # lxml refuses C0 control characters and NULs, which real pages do contain; they carry no text.
     html = _CONTROL_CHARS.sub("", html)
-    text = html_text.extract_text(html, guess_layout=True)
+    tree = html_text.parse_html(html)  # what extract_text(html) parses: the same text, byte for byte
+    text = html_text.extract_text(tree, guess_layout=True)
     if text.strip() or "<" not in html:
-        return text, "lxml"
+        return text, tree, "lxml"
     # Only pages with no text at all are parsed again, so every other page keeps lxml's exact text.
-    tree = huge_tree(html)
-    if tree is not None:
-        text = html_text.extract_text(tree, guess_layout=True)
+    huge = huge_tree(html)
+    if huge is not None:
+        text = html_text.extract_text(huge, guess_layout=True)
         if text.strip():
-            return text, "lxml-huge"
-    return html_text.extract_text(lexbor_tree(html), guess_layout=True), "lexbor"
+            return text, huge, "lxml-huge"
+    return html_text.extract_text(lexbor_tree(html), guess_layout=True), huge, "lexbor"
 
 
 def sniff_binary(data: bytes) -> str | None:
@@ -252,6 +268,26 @@ def domain_of(url: str | None) -> str | None:
         return None
     host = host.lower().rstrip(".")
     return host[4:] if host.startswith("www.") else host
+
+
+@lru_cache(maxsize=1)
+def _suffix_list():
+    import tldextract  # optional heavy import, only for crawl records
+
+    # The Public Suffix List snapshot that ships inside the package: no download, ever (an empty
+    # URL list disables fetching, no cache directory disables writing one).
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+
+def registered_domain(url: str | None) -> str | None:
+    """The domain a site registered (``bbc.co.uk`` for ``https://news.bbc.co.uk/x``), by the Public
+    Suffix List bundled with tldextract; the host (:func:`domain_of`) for IP addresses and local
+    names, which have no registered domain."""
+    host = domain_of(url)
+    if host is None:
+        return None
+    found = _suffix_list()(host).top_domain_under_public_suffix
+    return found or host
 
 
 def source_from_name(rel_path: str) -> str | None:

@@ -26,14 +26,35 @@ class CorpusParams(Section):
     include: list[str] = []
 
 
+class RecordFields(Section):
+    """Field names of JSON/JSONL records per column, first present (non-null) field wins; the
+    defaults read news-please output (and scrapy items with ``url``/``body``)."""
+
+    text: list[str] = ["maintext", "text", "html", "body"]  # a value holding HTML tags is parsed as HTML
+    url: list[str] = ["url"]
+    id: list[str] = ["id"]
+    source: list[str] = ["source_domain"]
+    published_date: list[str] = ["date_publish"]
+    fetch_date: list[str] = ["date_download"]
+
+
 class IngestParams(Section):
-    max_bytes: int = 20_000_000  # per page file, or per record's text in JSONL/CSV/Parquet
+    max_bytes: int = 20_000_000  # per page file, or per record's text (a WARC record's payload)
     min_language_chars: int = 20  # shorter texts get no language (identification is noise there)
     language_chars: int = 3000  # how much of a page the language identifier reads
     row_group_size: int = 500
+    # CSV/TSV/Parquet columns (JSON/JSONL records: ``record_fields``)
     text_column: str = "text"
     id_column: str = "id"
     url_column: str = "url"
+    record_fields: RecordFields = RecordFields()
+    # A WARC larger than this is read as several jobs of about this many bytes (record boundaries
+    # found by a first pass), so parsed rows in flight stay bounded whatever the file's size.
+    warc_job_bytes: int = 64_000_000
+    published_dates: bool = True  # htmldate on each HTML page (about 8 ms a page)
+    # Latest publication date htmldate accepts when the page has no fetch date: a fixed bound, not
+    # today's date, so a rerun gives the same table.
+    latest_published_date: str = "2035-12-31"
 
 
 PAGES_SCHEMA = pa.schema(
@@ -53,6 +74,11 @@ PAGES_SCHEMA = pa.schema(
         ("status", pa.string()),
         ("reason_code", pa.string()),
         ("status_reason", pa.string()),
+        # added with the crawl formats (issue 16); older columns keep their order
+        ("http_status", pa.int64()),
+        ("content_type", pa.string()),
+        ("fetch_date", pa.string()),
+        ("published_date", pa.string()),
     ]
 )
 MANIFEST_COLUMNS = ["doc_id", "path", "record", "format", "status", "reason_code", "status_reason", "n_chars"]
@@ -97,6 +123,10 @@ class Doc:
     status: str = "accepted"
     reason_code: str | None = None
     status_reason: str | None = None
+    http_status: int | None = None
+    content_type: str | None = None
+    fetch_date: str | None = None  # ISO 8601, UTC when the source says so
+    published_date: str | None = None  # ISO 8601 date (or date and time, as the record gives it)
     name: str | None = None  # the file name as the OS gives it (doc_id); None = ``path``
 
     def to_row(self) -> dict:
@@ -116,6 +146,10 @@ class Doc:
             "status": self.status,
             "reason_code": self.reason_code,
             "status_reason": self.status_reason,
+            "http_status": self.http_status,
+            "content_type": self.content_type,
+            "fetch_date": self.fetch_date,
+            "published_date": self.published_date,
         }
 
 
@@ -123,6 +157,8 @@ def at(doc: Doc) -> str:
     """Where a record sits in its file, for messages (`` line 3``, `` row 2``)."""
     if doc.record is None:
         return ""
+    if doc.format in ("warc", "arc", "json"):
+        return f" record {doc.record}"
     return f" line {doc.record}" if doc.format == "jsonl" else f" row {doc.record}"
 
 

@@ -23,7 +23,7 @@ from newsaudit.lib.text import (
     declared_charset,
     decode_bytes,
     domain_of,
-    html_to_text,
+    html_page,
     sniff_binary,
     source_from_name,
     url_from_html,
@@ -39,7 +39,8 @@ from newsaudit.steps.ingest.doc import (
     display_path,
     rejected,
 )
-from newsaudit.steps.ingest.records import read_jsonl, read_table
+from newsaudit.steps.ingest.records import read_json, read_jsonl, read_table
+from newsaudit.steps.ingest.warc import read_warc, warc_format
 
 __all__ = [
     "MANIFEST_COLUMNS",
@@ -55,12 +56,22 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 PAGE_FORMATS = {".txt": "txt", ".html": "html", ".htm": "html"}
-RECORD_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "tsv", ".parquet": "parquet"}
-EXPECTED = ".txt, .html, .htm, .html.gz, .jsonl, .csv, .tsv or .parquet"
+RECORD_FORMATS = {
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "json",
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".parquet": "parquet",
+}
+EXPECTED = ".txt, .html, .htm, .html.gz, .json, .jsonl, .csv, .tsv, .parquet, .warc(.gz) or .arc(.gz)"
 
 
 def format_of(name: str) -> str | None:
     lower = name.lower()
+    crawl = warc_format(lower)
+    if crawl:
+        return crawl
     if lower.endswith((".html.gz", ".htm.gz")):
         return "html"
     if lower.endswith(".txt.gz"):
@@ -96,23 +107,21 @@ def read_page(path: Path, rel: str, fmt: str, params: IngestParams, name: str | 
     if fmt == "html":
         doc.url = url_from_html(text)
         doc.source = domain_of(doc.url) or doc.source
-        text = html_text_or_reject(text, rel)
+        text, doc.published_date = html_page(
+            text, params.latest_published_date if params.published_dates else None
+        )
+        if not text.strip():
+            raise Rejection(
+                "no_text", f"{rel}: HTML without visible text (parsed by lxml, lxml huge_tree and lexbor)"
+            )
     return accept(doc, text, params)
 
 
-def html_text_or_reject(html: str, where: str) -> str:
-    """The page's visible text; a page no parser finds text in is rejected, never accepted empty."""
-    text = html_to_text(html)
-    if not text.strip():
-        raise Rejection(
-            "no_text", f"{where}: HTML without visible text (parsed by lxml, lxml huge_tree and lexbor)"
-        )
-    return text
-
-
-def read_input(args: tuple[str, str, IngestParams]) -> list[dict]:
-    """All documents of one input file as pages-table rows (runs in a worker process)."""
-    path_str, name, params = args
+def read_input(args: tuple) -> list[dict]:
+    """All documents of one input (a file, or a slice of a WARC's records) as pages-table rows
+    (runs in a worker process). ``args``: ``(path, name, params)`` or, for a WARC slice,
+    ``(path, name, params, (start byte, end byte, first record number))``."""
+    path_str, name, params = args[:3]
     path = Path(path_str)
     rel = display_path(name)  # what rows and messages show; ``name`` opens the file and keys doc_id
     fmt = format_of(rel)
@@ -124,8 +133,12 @@ def read_input(args: tuple[str, str, IngestParams]) -> list[dict]:
     try:
         if fmt in ("txt", "html"):
             return [read_page(path, rel, fmt, params, name).to_row()]
-        if fmt == "jsonl":
+        if fmt in ("warc", "arc"):
+            docs = list(read_warc(path, rel, fmt, params, args[3] if len(args) > 3 else (0, None, 1), name))
+        elif fmt == "jsonl":
             docs = list(read_jsonl(path, rel, params, name))
+        elif fmt == "json":
+            docs = list(read_json(path, rel, params, name))
         else:
             docs = list(read_table(path, rel, fmt, params, name))
         if not docs:

@@ -1,4 +1,11 @@
-"""Record files: JSONL, CSV, TSV and Parquet with a text column, one document per record.
+"""Record files: JSON/JSONL crawler records, CSV, TSV and Parquet with a text column.
+
+JSON and JSONL records are read by field name (``ingest.record_fields``: for each column, the first
+field present wins; the defaults read news-please output, ``maintext``/``text``/``html``/``body``,
+``url``, ``source_domain``, ``date_publish``, ``date_download``, and scrapy items). A ``.json`` file
+holds one record (news-please writes one per article) or a list of them (scrapy's ``-o x.json``).
+A text value with HTML tags (``html``, scrapy's ``body``) goes through the same HTML-to-text path as
+``.html`` pages. CSV/TSV/Parquet use ``ingest.text_column``/``id_column``/``url_column``.
 
 A bad record is rejected on its own (its line or row named), the file's good records kept: malformed
 JSON, a missing or non-string text, a field over ``ingest.max_bytes``, a string UTF-8 cannot encode
@@ -11,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
@@ -18,14 +26,59 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from newsaudit.core.errors import Rejection
-from newsaudit.lib.text import decode_bytes, sniff_binary
+from newsaudit.lib.dates import iso_date
+from newsaudit.lib.text import decode_bytes, html_page, sniff_binary
 from newsaudit.steps.ingest.doc import Doc, IngestParams, accept, at, guard, rejected, unencodable
+
+_HTML_TAG = re.compile(r"<(?:html|body|p|div|br|article|span|h[1-6]|!doctype)\b", re.I)
+
+
+def _first(record: dict, names: list[str]):
+    """The first of ``names`` whose value in ``record`` is not null, and that name."""
+    for name in names:
+        value = record.get(name)
+        if value is not None and not (isinstance(value, float) and value != value):
+            return name, value
+    return (names[0] if names else ""), None
+
+
+def _crawler_record_doc(doc: Doc, record: dict, params: IngestParams) -> Doc:
+    """A JSON record read by ``ingest.record_fields`` (news-please and scrapy by default)."""
+    fields = params.record_fields
+    (text_field, text), (_, url), (_, rid) = (
+        _first(record, fields.text),
+        _first(record, fields.url),
+        _first(record, fields.id),
+    )
+    (_, source), (_, published), (_, fetched) = (
+        _first(record, fields.source),
+        _first(record, fields.published_date),
+        _first(record, fields.fetch_date),
+    )
+    names = ", ".join(repr(n) for n in fields.text)
+    missing = f"no text field ({names}: ingest.record_fields.text) is set"
+    named = {"url": url, "id": rid, "source": source}
+    return _checked(doc, text_field, text, named, params, published, fetched, missing)
 
 
 def _record_doc(doc: Doc, record: dict, params: IngestParams) -> Doc:
+    """A table row read by ``ingest.text_column``, ``id_column``, ``url_column``."""
+    named = {"url": record.get(params.url_column), "id": record.get(params.id_column)}
+    return _checked(doc, params.text_column, record.get(params.text_column), named, params)
+
+
+def _checked(
+    doc: Doc,
+    text_field: str,
+    text,
+    named: dict,
+    params: IngestParams,
+    published=None,
+    fetched=None,
+    missing: str | None = None,
+) -> Doc:
     rel = doc.path
-    for column in (params.text_column, params.id_column, params.url_column):
-        value = record.get(column)
+    for column, value in ((text_field, text), *named.items()):
         pos = unencodable(value) if isinstance(value, str) else None
         if pos is not None:
             raise Rejection(
@@ -33,21 +86,31 @@ def _record_doc(doc: Doc, record: dict, params: IngestParams) -> Doc:
                 f"{rel}{at(doc)}: '{column}' holds a lone surrogate (U+{ord(value[pos]):04X} at character "
                 f"{pos}), which UTF-8 cannot encode",
             )
-    rid = record.get(params.id_column)
+    rid, url, source = named.get("id"), named.get("url"), named.get("source")
     doc.record_id = None if rid is None or (isinstance(rid, float) and rid != rid) else str(rid)
-    url = record.get(params.url_column)
     doc.url = url if isinstance(url, str) and url else None
-    text = record.get(params.text_column)
+    doc.source = source.lower().removeprefix("www.") if isinstance(source, str) and source.strip() else None
+    doc.published_date, doc.fetch_date = iso_date(published), iso_date(fetched)
     if text is None or (isinstance(text, float) and text != text):
-        raise Rejection("missing_text", f"{rel}{at(doc)}: '{params.text_column}' is missing or null")
+        raise Rejection(
+            "missing_text", f"{rel}{at(doc)}: {missing or repr(text_field) + ' is missing or null'}"
+        )
     if not isinstance(text, str):
         raise Rejection(
-            "bad_text", f"{rel}{at(doc)}: '{params.text_column}' is a {type(text).__name__}, not a string"
+            "bad_text", f"{rel}{at(doc)}: '{text_field}' is a {type(text).__name__}, not a string"
         )
     if len(text.encode("utf-8")) > params.max_bytes:
         raise Rejection("too_large", f"{rel}{at(doc)}: text over ingest.max_bytes = {params.max_bytes:,}")
     if not text.strip():
         raise Rejection("empty", f"{rel}{at(doc)}: empty text")
+    if _HTML_TAG.search(text[:5000]):
+        latest = None
+        if params.published_dates and doc.published_date is None:
+            latest = doc.fetch_date or params.latest_published_date
+        text, found = html_page(text, latest)
+        doc.published_date = doc.published_date or found
+        if not text.strip():
+            raise Rejection("no_text", f"{rel}{at(doc)}: '{text_field}' is HTML without visible text")
     return accept(doc, text, params)
 
 
@@ -78,7 +141,26 @@ def read_jsonl(path: Path, rel: str, params: IngestParams, name: str | None = No
             message = f"{rel} line {lineno}: expected a JSON object, found {type(record).__name__}"
             yield rejected(doc, Rejection("malformed_json", message))
             continue
-        yield guard(lambda r=record, d=doc: _record_doc(d, r, params), doc)
+        yield guard(lambda r=record, d=doc: _crawler_record_doc(d, r, params), doc)
+
+
+def read_json(path: Path, rel: str, params: IngestParams, name: str | None = None) -> Iterator[Doc]:
+    """A ``.json`` file: one record (an object) or a list of records, numbered from 1."""
+    text = file_text(path, rel)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise Rejection(
+            "malformed_json", f"{rel}: malformed JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
+        ) from None
+    records = data if isinstance(data, list) else [data]
+    for index, record in enumerate(records, start=1):
+        doc = Doc(path=rel, format="json", record=index, name=name)
+        if not isinstance(record, dict):
+            message = f"{rel} record {index}: expected a JSON object, found {type(record).__name__}"
+            yield rejected(doc, Rejection("malformed_json", message))
+            continue
+        yield guard(lambda r=record, d=doc: _crawler_record_doc(d, r, params), doc)
 
 
 def read_table(
