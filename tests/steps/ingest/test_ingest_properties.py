@@ -34,7 +34,21 @@ from newsaudit.steps.ingest.doc import display_path
 from newsaudit.steps.ingest.readers import CorpusParams, IngestParams
 from newsaudit.steps.ingest.step import IngestStep
 
-SUFFIXES = [".txt", ".html", ".htm", ".html.gz", ".txt.gz", ".jsonl", ".ndjson", ".csv", ".tsv", ".parquet"]
+SUFFIXES = [
+    ".txt",
+    ".html",
+    ".htm",
+    ".html.gz",
+    ".txt.gz",
+    ".jsonl",
+    ".ndjson",
+    ".json",
+    ".csv",
+    ".tsv",
+    ".parquet",
+    ".warc",
+    ".warc.gz",
+]
 OTHER_SUFFIXES = [".xyz", ""]
 ENCODINGS = ["utf-8", "utf-8-sig", "utf-16", "cp1252", "latin-1", "cp1251", "shift_jis", "gb2312", "koi8-r"]
 HTML_PARTS = [
@@ -121,6 +135,37 @@ def parquet_file(draw) -> bytes:
     return raw[: draw(st.integers(0, len(raw)))] if draw(st.booleans()) else raw
 
 
+@st.composite
+def warc_file(draw, compressed: bool) -> bytes:
+    """A WARC warcio writes (responses of random status, type and body; metadata), maybe cut short."""
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    buf = io.BytesIO()
+    writer = WARCWriter(buf, gzip=compressed)
+    for n in range(draw(st.integers(0, 4))):
+        status = draw(st.sampled_from(["200 OK", "301 Moved", "404 Not Found", "503 Busy", "999 Odd"]))
+        ctype = draw(
+            st.sampled_from(["text/html", "text/html; charset=koi8-r", "image/png", "", "text/plain"])
+        )
+        body = draw(st.one_of(html_page(), st.binary(max_size=100)))
+        http = StatusAndHeaders(status, [("Content-Type", ctype)] if ctype else [], protocol="HTTP/1.1")
+        url = draw(st.sampled_from(["https://a.example.com/x", "http://10.0.0.1/", "not a url"]))
+        # fixed ids and dates: the writer's own are random, and hypothesis needs the same bytes
+        for kind, payload in (("response", body), ("metadata", b"a: b\r\n")):
+            if kind == "metadata" and not draw(st.booleans()):
+                continue
+            headers = {"WARC-Record-ID": f"<urn:uuid:{n:08d}-0000-0000-0000-{len(kind):012d}>"}
+            headers["WARC-Date"] = "2024-01-01T00:00:00Z"
+            extra = {"http_headers": http} if kind == "response" else {}
+            record = writer.create_warc_record(
+                url, kind, payload=io.BytesIO(payload), warc_headers_dict=headers, **extra
+            )
+            writer.write_record(record)
+    raw = buf.getvalue()
+    return raw[: draw(st.integers(0, len(raw)))] if draw(st.booleans()) else raw
+
+
 def gz(data: bytes) -> bytes:
     return gzip.compress(data, mtime=0)
 
@@ -134,7 +179,11 @@ def content_for(suffix: str) -> st.SearchStrategy[bytes]:
         ".csv": delimited_file(","),
         ".tsv": delimited_file("\t"),
         ".parquet": parquet_file(),
+        ".json": jsonl_file(),
+        ".warc": warc_file(compressed=False),
     }
+    if suffix == ".warc.gz":
+        return st.one_of(warc_file(compressed=True), st.binary(max_size=200))
     base = suffix.removesuffix(".gz")
     inner = st.one_of(structured.get(base, encoded_text()), encoded_text(), st.binary(max_size=200))
     if suffix.endswith(".gz"):
