@@ -4,6 +4,7 @@ user has; says which steps ran and which could not (and why)."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -72,6 +73,18 @@ def test_audit_refuses_to_overwrite_without_force(tmp_path):
         audit(corpus, tmp_path / "out", {}, tmp_path / "models", engine="memory")
     audit(corpus, tmp_path / "out", {}, tmp_path / "models", force=True, engine="memory")
     assert (tmp_path / "out" / "pages.parquet").is_file()
+
+
+def test_audit_of_a_corpus_with_non_utf8_names(tmp_path):
+    """Before: the whole audit stopped on ``UnicodeEncodeError: surrogates not allowed``."""
+    corpus = Path(os.fsdecode(os.path.join(os.fsencode(tmp_path), b"crawl\xff")))
+    make_small_corpus(corpus)
+    with open(os.path.join(os.fsencode(corpus), b"\x81page.txt"), "wb") as fh:
+        fh.write(TEXT.encode())
+    summary = audit(corpus, tmp_path / "out", {}, tmp_path / "models", engine="memory").summary
+    assert summary["ingest"]["accepted"] == 3 and summary["corpus"].endswith("crawl\\xff")
+    pages = pd.read_parquet(tmp_path / "out" / "pages.parquet")
+    assert "\\x81page.txt" in set(pages["path"])
 
 
 def test_out_inside_the_corpus_is_refused(tmp_path):

@@ -9,7 +9,9 @@ benchmarks; ``annotate_*`` are the in-memory reference of each step (tests, benc
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,12 +38,15 @@ from newsaudit.steps.classify.step import ClassifyStep
 from newsaudit.steps.dedup.params import DuplicatesParams
 from newsaudit.steps.dedup.stats import duplicate_stats
 from newsaudit.steps.dedup.step import DedupStep
+from newsaudit.steps.ingest.doc import display_path
 from newsaudit.steps.ingest.readers import CorpusParams, IngestParams
 from newsaudit.steps.ingest.step import IngestStep, summarise
 
 log = logging.getLogger(__name__)
 
 OUTPUT_NAMES = ("pages.parquet", "summary.json", "report.html", "removed_lines.parquet")
+STAGING = ".steps"  # work folder inside --out: step tables and outputs until they are complete
+LOCK_NAME = ".audit.lock"
 LINE_MODEL_FILE = "line_model.skops"
 CLASSIFIER_FILE = "conflict_clf.skops"
 
@@ -107,6 +112,42 @@ def check_out_dir(corpus: Path, out: Path, force: bool) -> None:
         )
 
 
+@contextmanager
+def out_dir_lock(out: Path) -> Iterator[None]:
+    """Hold ``out/.audit.lock`` (an OS file lock, released if the process dies, even by SIGKILL), so
+    two audits on one ``--out`` never interleave their files: the second stops with a clear error."""
+    from filelock import FileLock, Timeout
+
+    out.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(out / LOCK_NAME, timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise NewsauditError(
+            f"--out {out} is in use by another audit (it holds {out / LOCK_NAME}); wait for it to end "
+            "or choose another folder"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def commit_outputs(staged: Path, out: Path) -> None:
+    """Move the complete outputs from ``staged`` into ``out``, ``summary.json`` last.
+
+    Every file was written whole under ``staged`` first, and each move is an atomic rename, so a run
+    killed at any moment leaves no truncated file. Old results (``--force``) are removed first,
+    their ``summary.json`` before anything else: a folder without ``summary.json`` holds no
+    complete audit, and results of the old run never sit beside those of the new one.
+    """
+    new = [name for name in OUTPUT_NAMES if (staged / name).exists()]
+    for name in ("summary.json", *OUTPUT_NAMES):
+        (out / name).unlink(missing_ok=True)
+    for name in sorted(new, key=lambda n: n == "summary.json"):
+        (staged / name).replace(out / name)
+
+
 def _line_model(ctx: AuditContext) -> LineModel | None:
     path = ctx.models / LINE_MODEL_FILE
     if path.is_file():
@@ -160,20 +201,38 @@ def audit(
     measure_steps: bool = False,
     engine: str | None = None,
     scheduler: str | None = None,
+    finish: Callable[[AuditContext, Path], None] | None = None,
 ) -> AuditContext:
     """Run ingest and the per-page steps from file to file; ``out/pages.parquet`` is the last table,
     ``out/removed_lines.parquet`` the boilerplate's removed lines, ``out/summary.json`` the figures.
 
-    Intermediate tables live in ``out/.steps/`` and are removed at the end. A step that cannot run
-    (no trained model) is listed in the summary with the reason, never skipped silently.
+    Everything is written under ``out/.steps/`` first (``finish(ctx, staged)`` may add files there,
+    such as the report) and moved into ``out`` when complete (:func:`commit_outputs`), under a lock
+    on ``out``. A step that cannot run (no trained model) is listed in the summary with the reason,
+    never skipped silently.
     """
     ex = execution(params, engine, scheduler)
     check_out_dir(corpus, out, force)
-    out.mkdir(parents=True, exist_ok=True)
-    steps_dir = out / ".steps"
-    steps_dir.mkdir(exist_ok=True)
+    with out_dir_lock(out):
+        check_out_dir(corpus, out, force)  # again under the lock: another audit may just have finished
+        return _audit(corpus, out, params, models, ex, measure_steps, finish)
+
+
+def _audit(
+    corpus: Path,
+    out: Path,
+    params: dict,
+    models: Path,
+    ex: Execution,
+    measure_steps: bool,
+    finish: Callable[[AuditContext, Path], None] | None,
+) -> AuditContext:
+    steps_dir = out / STAGING
+    if steps_dir.exists():  # left by an audit that was killed (we hold the lock: nobody else uses it)
+        shutil.rmtree(steps_dir)
+    steps_dir.mkdir()
     ctx = AuditContext(params=params, models=models, out=out, ex=ex, measure=measure_steps)
-    ctx.summary["corpus"] = str(corpus)
+    ctx.summary["corpus"] = display_path(str(corpus))
     ctx.summary["engine"] = {"name": ex.engine}
     ingest_params = section(params, "ingest", IngestParams)
     current = steps_dir / "ingest.parquet"
@@ -192,7 +251,7 @@ def audit(
     )
     ctx.summary["ingest"] = summarise(read_small(current))
     ctx.summary["steps"], ctx.summary["skipped_steps"] = ["ingest"], {}
-    removed_path = out / "removed_lines.parquet"
+    removed_path = steps_dir / "removed_lines.parquet"
     for name, build in chain(ctx, current):
         nxt = steps_dir / f"{name}.parquet"
         try:
@@ -228,8 +287,11 @@ def audit(
         current.unlink()
         current = nxt
         ctx.summary["steps"].append(name)
-    current.replace(out / "pages.parquet")
-    steps_dir.rmdir()
-    write_json(ctx.summary, out / "summary.json")
+    current.replace(steps_dir / "pages.parquet")
+    write_json(ctx.summary, steps_dir / "summary.json")
+    if finish is not None:
+        finish(ctx, steps_dir)
+    commit_outputs(steps_dir, out)
+    shutil.rmtree(steps_dir)
     log.info("audit: %d pages -> %s", ctx.summary["ingest"]["inputs"], out)
     return ctx

@@ -111,3 +111,35 @@ def test_html_to_text_matches_the_benchmark_dump(mirror):
         html = gzip.decompress((bench / "html" / f"{page_id}.html.gz").read_bytes()).decode("utf-8")
         expected = dump[page_id]["articleBody"] if isinstance(dump[page_id], dict) else dump[page_id]
         assert html_to_text(html) == expected
+
+
+def test_normalise_text_deletes_invisible_format_characters():
+    """One rule (Cf and default-ignorable: deleted). Before the rule these stayed inside words."""
+    assert (
+        normalise_text("word\u200bword soft\u00adhyphen join\u2060er\ufeff") == "wordword softhyphen joiner"
+    )
+    assert normalise_text("a\u200cb\u200dc \u200e\u202bd\u202c\u2066e\u2069") == "abc de"
+    assert normalise_text("tag\U000e0041\U000e007f") == "tag"
+    assert normalise_text("\u0600١٢") == "\u0600١٢"  # a visible format character stays (Arabic number sign)
+
+
+def test_html_to_text_retries_pages_lxml_cannot_build():
+    """lxml stops at 256 levels (2,048 with huge_tree) and after a stray early </html>: before the
+    retries these pages came out empty."""
+    from newsaudit.lib.html_tree import MAX_DEPTH
+    from newsaudit.lib.text import html_to_text_by
+
+    def nested(n: int) -> str:
+        return "<html><body>" + "<div>" * n + f"<p>{ARTICLE}</p>" + "</div>" * n + "</body></html>"
+
+    assert html_to_text_by(nested(100)) == (ARTICLE, "lxml")
+    assert html_to_text_by(nested(1000)) == (ARTICLE, "lxml-huge")
+    assert html_to_text_by(nested(MAX_DEPTH * 8)) == (ARTICLE, "lexbor")
+    early_end = (
+        '<text id="http://x.example/1">\n</body>\n</html>\n<table><tr><td><font>'
+        f"<p>{ARTICLE}</p><p>Second paragraph.</p></font></td></tr></table>"
+    )
+    text, parser = html_to_text_by(early_end)
+    assert parser == "lexbor" and text == f"{ARTICLE}\n\nSecond paragraph."
+    assert html_to_text_by("<html><script>x()</script></html>") == ("", "lexbor")
+    assert html_to_text_by("plain words") == ("plain words", "lxml")

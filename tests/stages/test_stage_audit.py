@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
+import newsaudit
 from newsaudit import cli
 
 TEXT = (
@@ -77,3 +85,96 @@ def test_engine_choices_include_the_local_alias(tmp_path, params_file, corpus):
     with pytest.raises(SystemExit) as exc:
         _audit(params_file, corpus, tmp_path / "p", "--engine", "spark")
     assert exc.value.code == 2  # argparse refuses it before anything runs
+
+
+def _outputs(out) -> dict[str, bytes]:
+    return {
+        p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.is_file() and not p.name.startswith(".")
+    }
+
+
+def _start_audit(params: str, corpus, out, *extra: str) -> subprocess.Popen:
+    src = str(Path(newsaudit.__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": src + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    argv = [
+        sys.executable,
+        "-m",
+        "newsaudit.cli",
+        "--params",
+        params,
+        "audit",
+        str(corpus),
+        "--out",
+        str(out),
+    ]
+    return subprocess.Popen([*argv, *extra], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _kill_when(proc: subprocess.Popen, ready, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while not ready():
+        assert proc.poll() is None, f"audit ended before it could be killed: {proc.stderr.read().decode()}"
+        assert time.monotonic() < deadline, "the audit never reached the point to kill it at"
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+
+
+def test_a_killed_audit_leaves_old_results_or_none_and_reruns(tmp_path, params_file, small_corpus):
+    """SIGKILL mid-audit: before, ``removed_lines.parquet`` and ``summary.json`` were written in
+    place (a killed ``--force`` run mixed new and old files, and ``report.html`` was written after
+    the rest with a plain write). Now ``--out`` holds the previous complete results or none."""
+    params = params_file("execution:\n  workers:\n    ingest: 1\n    boilerplate: 1\n    duplicates: 1\n")
+    out, models = tmp_path / "o", str(tmp_path / "no-models")
+    flags = ("--models", models, "--report")
+    # 1. a first audit killed once ingest is done: nothing in --out looks like a result
+    proc = _start_audit(params, small_corpus, out, *flags)
+    _kill_when(proc, lambda: (out / ".steps" / "ingest.parquet").exists())
+    assert proc.returncode == -signal.SIGKILL
+    assert _outputs(out) == {} and not list(out.glob("*.partial"))
+    # 2. the same command again (no --force needed: there were no results) completes
+    assert _audit(params_file, small_corpus, out, *flags, params=Path(params).read_text()) == 0
+    first = _outputs(out)
+    assert set(first) == {"pages.parquet", "removed_lines.parquet", "summary.json", "report.html"}
+    summary = json.loads(first["summary.json"])
+    assert len(pd.read_parquet(out / "pages.parquet")) == summary["ingest"]["inputs"]
+    assert first["report.html"].rstrip().endswith(b"</html>") and not (out / ".steps").exists()
+    # 3. a --force audit of a grown corpus killed once boilerplate is done (its removed lines
+    # written, duplicates running): the previous results, byte for byte
+    grown = tmp_path / "grown"
+    shutil.copytree(small_corpus, grown)
+    site = grown / "dailyexample.com"
+    (site / "999.txt").write_text((site / "001.txt").read_text() + "\n" + TEXT)  # new removed lines too
+
+    def boilerplate_done() -> bool:
+        done = (out / ".steps" / "boilerplate.parquet").exists()
+        return done and not list(out.rglob("removed_lines.parquet.partial"))
+
+    proc = _start_audit(params, grown, out, *flags, "--force")
+    _kill_when(proc, boilerplate_done)
+    assert _outputs(out) == first
+    # 4. and the rerun replaces them whole
+    assert _audit(params_file, grown, out, *flags, "--force", params=Path(params).read_text()) == 0
+    second = _outputs(out)
+    assert set(second) == set(first) and not (out / ".steps").exists()
+    assert json.loads(second["summary.json"])["ingest"]["inputs"] == summary["ingest"]["inputs"] + 1
+
+
+def test_a_second_audit_on_the_same_out_stops_with_a_clear_error(tmp_path, params_file, corpus, caplog):
+    from filelock import FileLock
+
+    out = tmp_path / "o"
+    out.mkdir()
+    with FileLock(out / ".audit.lock"):  # what a running audit holds
+        assert _audit(params_file, corpus, out, "--models", str(tmp_path / "m")) == 2
+    assert f"--out {out} is in use by another audit" in caplog.text
+    assert _outputs(out) == {}
+    assert _audit(params_file, corpus, out, "--models", str(tmp_path / "m")) == 0  # the lock is free again
+
+
+def test_without_report_an_old_report_does_not_survive_a_forced_rerun(tmp_path, params_file, corpus):
+    """Before: ``--force`` without ``--report`` left the old run's report.html beside new results."""
+    out, models = tmp_path / "o", str(tmp_path / "m")
+    assert _audit(params_file, corpus, out, "--models", models, "--report") == 0
+    assert _audit(params_file, corpus, out, "--models", models, "--force") == 0
+    assert not (out / "report.html").exists() and (out / "summary.json").is_file()

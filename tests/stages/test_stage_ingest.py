@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pandas as pd
 import pytest
@@ -94,3 +95,12 @@ def test_cli_reports_a_missing_corpus_with_exit_code_2(tmp_path, caplog):
 def test_unknown_engine_exits_2_naming_it(tmp_path, corpus, caplog):
     assert cli.main(_argv(tmp_path, corpus, "{}\n", "--engine", "spark")) == 2
     assert "engine 'spark'" in caplog.text
+
+
+def test_manifest_shows_a_non_utf8_file_name_escaped(tmp_path, corpus):
+    """Before: ``UnicodeEncodeError: surrogates not allowed``, exit 1, no manifest at all."""
+    with open(os.path.join(os.fsencode(corpus), b"r\xe9sum\xe9.txt"), "wb") as fh:
+        fh.write(ARTICLE.encode())
+    assert cli.main(_argv(tmp_path, corpus)) == 0
+    manifest = (tmp_path / "out" / "manifest.csv").read_text(encoding="utf-8")
+    assert "r\\xe9sum\\xe9.txt,,txt,accepted" in manifest

@@ -6,6 +6,11 @@ classify) with the parameters of ``params.yaml`` and the models the pipeline tra
 ``DIR/report.html``. A step that cannot run is listed in the summary with the reason. Nothing the
 user gave is overwritten: an ``--out`` that already holds results needs ``--force``, and ``--out``
 may not lie inside the corpus (the next audit would ingest it).
+
+Crash safety: every file (the report too) is written whole under ``DIR/.steps/`` and renamed into
+``DIR`` at the end, ``summary.json`` last; a run killed at any moment leaves the previous results or
+none, never a truncated file, and the same command then runs again. ``DIR/.audit.lock`` keeps a
+second audit off the same ``--out`` (it stops with a clear error).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import pandas as pd
 
 from newsaudit.core import paths
 from newsaudit.core.config import ENGINES, load_params
-from newsaudit.pipeline import audit
+from newsaudit.pipeline import AuditContext, audit
 from newsaudit.report.render import write_audit_report
 
 
@@ -42,7 +47,7 @@ def register(sub) -> None:
 
 
 def run(args) -> None:
-    ctx = audit(
+    audit(
         args.corpus,
         args.out,
         load_params(args.params),
@@ -50,6 +55,10 @@ def run(args) -> None:
         force=args.force,
         engine=args.engine,
         scheduler=args.scheduler,
+        finish=_write_report if args.report else None,
     )
-    if args.report:
-        write_audit_report(ctx.out, pd.read_parquet(ctx.out / "pages.parquet"), ctx.summary)
+
+
+def _write_report(ctx: AuditContext, staged: Path) -> None:
+    """The report, written beside the staged results (moved into ``--out`` with them)."""
+    write_audit_report(staged, pd.read_parquet(staged / "pages.parquet"), ctx.summary)

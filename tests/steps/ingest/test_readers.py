@@ -130,7 +130,7 @@ def test_decoding_fallbacks_and_mojibake(corpus_table):
         ("huge.txt", None, "too_large", ["huge.txt", "2,000 bytes", "ingest.max_bytes = 1,000"]),
         ("notes.xyz", None, "unsupported_format", ["notes.xyz", "unsupported format .xyz"]),
         ("records.jsonl", 3, "malformed_json", ["records.jsonl line 3", "malformed JSON"]),
-        ("records.jsonl", 4, "missing_text", ["records.jsonl line 4", "'text' is missing"]),
+        ("records.jsonl", 4, "missing_text", ["records.jsonl line 4", "no text field ('maintext', 'text'"]),
         ("records.jsonl", 5, "malformed_json", ["records.jsonl line 5", "expected a JSON object"]),
         ("records.jsonl", 6, "empty", ["records.jsonl line 6", "empty text"]),
         ("table.csv", 2, "empty", ["table.csv row 2"]),

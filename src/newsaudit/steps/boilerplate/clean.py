@@ -12,6 +12,10 @@ of precedence for the reason recorded:
    (``linemodel``), for everything the first three do not decide.
 
 Rejected rows of the pages table pass through untouched (``clean_text`` null).
+
+HTTP status: when the table has an ``http_status`` column (pages read from WARC files), a 4xx or
+5xx response is an error page whatever its body says, its kind named by the status (``http_404``,
+``http_503``); pages without a status are judged by their text alone, as they always were.
 """
 
 from __future__ import annotations
@@ -77,6 +81,14 @@ def _keep_by_model(
     return np.concatenate(kept) if kept else np.zeros(0, dtype=bool)
 
 
+def http_error_kind(status) -> str | None:
+    """``http_<code>`` for a 4xx/5xx HTTP status, else None (no status, or a success)."""
+    if status is None or status is pd.NA or (isinstance(status, float) and status != status):
+        return None
+    code = int(status)
+    return f"http_{code}" if 400 <= code < 600 else None
+
+
 def clean_pages(
     doc_ids: list[str],
     sources: list[str | None],
@@ -84,11 +96,13 @@ def clean_pages(
     templates: TemplateIndex,
     params: BoilerplateParams,
     line_model: LineModel | None,
+    http_status: list | None = None,
 ) -> tuple[dict[str, list], pd.DataFrame]:
     """Clean a batch of pages: the per-page output columns and the removed lines.
 
     Each page's result depends on that page and the template index only, so batches (or
-    partitions on a cluster) of any size give the same rows.
+    partitions on a cluster) of any size give the same rows. ``http_status`` (one per page, or
+    None) makes a 4xx/5xx response an error page whatever its text.
     """
     pages = [split_lines(t) for t in texts]
     sizes = np.array([len(p.texts) for p in pages], dtype=np.int64)
@@ -111,8 +125,9 @@ def clean_pages(
     for k, (source, page) in enumerate(zip(sources, pages, strict=True)):
         lo, n = int(starts[k]), int(sizes[k])
         hi = lo + n
+        status_kind = http_error_kind(http_status[k]) if http_status is not None else None
         if n == 0:
-            row = ("", "empty_input", True, "empty_shell", 0, None, 0, 0.0, 0, 0, 0)
+            row = ("", "empty_input", True, status_kind or "empty_shell", 0, None, 0, 0.0, 0, 0, 0)
             for name, value in zip(OUT_DTYPES, row, strict=True):
                 cols[name].append(value)
             continue
@@ -132,6 +147,8 @@ def clean_pages(
             status, is_error, kind = "error_page", True, "empty_shell"
         elif content_words == 0:
             status = "all_boilerplate"
+        if status_kind is not None:  # the server said so: an error page whatever the body says
+            status, is_error, kind = "error_page", True, status_kind
         if is_error:
             # The whole page is an error: every line goes, its reason says so (the flag, not an
             # empty string, is what downstream stages must look at).
@@ -189,6 +206,7 @@ def annotate_batch(
         templates,
         params,
         line_model,
+        out.loc[acc, "http_status"].tolist() if "http_status" in out.columns else None,
     )
     for name, dtype in OUT_DTYPES.items():
         col = pd.Series(pd.NA, index=out.index, dtype=dtype)

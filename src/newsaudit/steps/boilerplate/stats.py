@@ -57,6 +57,8 @@ def corpus_stats(
         },
         "pages_empty_after_cleaning": int((acc["clean_n_chars"] == 0).sum()),
     }
+    if "http_status" in acc.columns and acc["http_status"].notna().any():
+        stats["http_status"] = http_status_stats(acc)
     if "source" in acc.columns and acc["source"].notna().any():
         by_src = acc.groupby("source").agg(
             pages=("doc_id", "size"),
@@ -85,6 +87,31 @@ def corpus_stats(
             for r in agg.itertuples()
         ]
     return stats
+
+
+def http_status_stats(acc: pd.DataFrame) -> dict:
+    """Pages that carry an HTTP status (WARC responses): counts by status class, and the soft-404
+    rate, the share of 200 responses whose body the text detector calls an error page."""
+    status = acc["http_status"].astype("Float64")
+    has = status.notna()
+    is_error = acc["is_error_page"].fillna(False).astype(bool)
+    ok = has & (status == 200)
+    soft = int((ok & is_error).sum())
+    return {
+        "pages_with_status": int(has.sum()),
+        "by_class": {
+            f"{c}xx": int(((status // 100) == c).sum())
+            for c in (1, 2, 3, 4, 5)
+            if ((status // 100) == c).any()
+        },
+        "error_status_pages": int((has & (status >= 400)).sum()),
+        "soft_404_pages": soft,
+        "soft_404_rate": _r(soft / int(ok.sum())) if int(ok.sum()) else 0.0,
+        "soft_404_kinds": {
+            str(k): int(v)
+            for k, v in acc.loc[ok & is_error, "error_kind"].value_counts().sort_index().items()
+        },
+    }
 
 
 def removed_totals(path: Path) -> dict[str, dict[str, int]]:

@@ -15,6 +15,7 @@ import pandas as pd
 
 from newsaudit.core.step import Phase, Read
 from newsaudit.steps.ingest.readers import PAGES_SCHEMA, CorpusParams, IngestParams, discover, read_input
+from newsaudit.steps.ingest.warc import jobs_of, warc_format
 
 
 @dataclass(frozen=True)
@@ -30,8 +31,19 @@ class IngestStep:
     def phases(self) -> list[Phase]:
         return [Read("read", self.jobs, read_input, PAGES_SCHEMA)]
 
-    def jobs(self) -> list[tuple[str, str, IngestParams]]:
-        return [(str(path), rel, self.params) for path, rel in discover(self.corpus)]
+    def jobs(self) -> list[tuple]:
+        """One job per input file; a WARC over ``ingest.warc_job_bytes`` is several (its slices)."""
+        out: list[tuple] = []
+        for path, rel in discover(self.corpus):
+            if warc_format(rel) is None:
+                out.append((str(path), rel, self.params))
+                continue
+            try:
+                slices = jobs_of(path, self.params.warc_job_bytes)
+            except OSError:
+                slices = [(0, None, 1)]  # the reading job reports the file as unreadable
+            out.extend((str(path), rel, self.params, piece) for piece in slices)
+        return out
 
 
 def summarise(pages: pd.DataFrame) -> dict:
