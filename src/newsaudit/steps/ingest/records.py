@@ -176,8 +176,8 @@ def read_table(
     text = file_text(path, rel)
     # The csv module refuses fields over 131,072 characters and then cannot resume in the middle of
     # a quoted field, so one long field would cost the whole file. No field can be longer than the
-    # file, so this limit never trips; a field over ingest.max_bytes rejects its row below. The limit
-    # is process-wide: only ever raised, so no other reader (the ConfliBERT TSVs) sees a lower one.
+    # file, so this limit never trips; a field over ingest.max_bytes rejects its row below.
+    # The limit is process-wide: only ever raised, so other csv readers here keep theirs.
     csv.field_size_limit(max(csv.field_size_limit(), params.max_bytes + 1, len(text) + 1))
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter="\t" if fmt == "tsv" else ",")
     columns = reader.fieldnames or []
