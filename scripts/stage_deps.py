@@ -20,8 +20,19 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 SRC = "src/newsaudit"
 # packages whose folder is the unit of a dependency (a subpackage of steps is its own unit)
-FOLDER_UNITS = ("steps.ingest", "steps.boilerplate", "steps.dedup", "steps.classify", "engines", "lib", "core",
-                "datasets", "training", "benchmarks", "report")
+FOLDER_UNITS = (
+    "steps.ingest",
+    "steps.boilerplate",
+    "steps.dedup",
+    "steps.classify",
+    "engines",
+    "lib",
+    "core",
+    "datasets",
+    "training",
+    "benchmarks",
+    "report",
+)
 
 
 def unit(module: str) -> str | None:
@@ -53,8 +64,10 @@ def expected_deps() -> dict[str, list[str]]:
 
 def listed_deps() -> dict[str, list[str]]:
     stages = yaml.safe_load((ROOT / "dvc.yaml").read_text(encoding="utf-8"))["stages"]
-    return {name: sorted(d for d in s.get("deps", []) if str(d).startswith(SRC + "/") and not d.endswith(".yaml"))
-            for name, s in stages.items()}
+    return {
+        name: sorted(d for d in s.get("deps", []) if str(d).startswith(SRC + "/") and not d.endswith(".yaml"))
+        for name, s in stages.items()
+    }
 
 
 def main(argv: list[str]) -> int:
