@@ -27,6 +27,7 @@ from tqdm import tqdm
 
 from newsaudit.core.errors import NewsauditError
 from newsaudit.core.step import (
+    Clusters,
     Components,
     Map,
     MapOutput,
@@ -35,13 +36,13 @@ from newsaudit.core.step import (
     Scan,
     State,
     Step,
-    batch_state,
     missing_columns,
     output_schema,
 )
-from newsaudit.engines.memory import cluster_on_client
 from newsaudit.engines.parallel import STATE, ordered_map
 from newsaudit.lib import storage
+from newsaudit.lib.minhash import node_rank
+from newsaudit.lib.sigstore import SignatureStore
 from newsaudit.lib.storage import Location
 
 log = logging.getLogger(__name__)
@@ -100,7 +101,7 @@ def run(step: Step, how: StreamRun) -> dict[str, Any]:
             if isinstance(phase, Scan):
                 state.update(_scan(phase, current, state, how))
             elif isinstance(phase, Components):
-                state.update(phase.finish(_components(phase, current, state, how), state))
+                state.update(_components(phase, current, state, how))
         side = {name: how.side[name] for name in step.side_outputs}
         _write_maps(step, pending, current, how.dst, side, schema, state, how)
     finally:
@@ -113,27 +114,61 @@ def _scan(phase: Scan, path: Location, state: State, how: StreamRun) -> dict[str
     names = storage.read_schema(path).names
     columns = [c for c in phase.columns if c in names] or None
     merged, parts = None, []
+    cut = RowCutter(state)
     for batch in tqdm(batches(path, how.batch_rows, columns), desc=phase.name, unit="batch", disable=None):
-        parts.append(phase.partial(batch, batch_state(state, batch.index)))
+        parts.append(phase.partial(batch, cut(batch.index)))
         if len(parts) >= MERGE_EVERY:
             merged, parts = phase.merge([p for p in (merged, *parts) if p is not None]), []
     merged = phase.merge([p for p in (merged, *parts) if p is not None])
     return phase.finish(merged, state)
 
 
-def _components(phase: Components, path: Location, state: State, how: StreamRun):
-    """Signatures batch by batch into one matrix (``num_perm`` uint32 per node), clustered once."""
-    nodes = list(phase.nodes(state))
+def _components(phase: Components, path: Location, state: State, how: StreamRun) -> dict[str, Any]:
+    """Signatures batch by batch into a file beside the output (:class:`SignatureStore`), LSH a
+    band at a time, then the phase's ``finish`` while the signatures are still there."""
+    nodes = phase.nodes(state)
     lsh = phase.lsh(state)
-    sig = np.zeros((len(nodes), lsh.num_perm), dtype=np.uint32)
-    n_shingles = np.zeros(len(nodes), dtype=np.int64)
     names = storage.read_schema(path).names
     columns = [c for c in phase.columns if c in names] or None
-    for batch in tqdm(batches(path, how.batch_rows, columns), desc=phase.name, unit="batch", disable=None):
-        part = phase.signatures(batch, batch_state(state, batch.index))
-        sig[part.positions] = part.matrix
-        n_shingles[part.positions] = part.n_shingles
-    return cluster_on_client(sig, n_shingles, nodes, lsh)
+    cut = RowCutter(state)
+    with SignatureStore(
+        storage.scratch_beside(how.dst, ".signatures.npy"), len(nodes), lsh.num_perm
+    ) as store:
+        for batch in tqdm(
+            batches(path, how.batch_rows, columns), desc=phase.name, unit="batch", disable=None
+        ):
+            part = phase.signatures(batch, cut(batch.index))
+            store.append(part.positions, part.matrix, part.n_shingles)
+        labels, n_cand, n_edges = store.cluster(
+            node_rank(nodes), lsh.bands, lsh.rows, lsh.threshold, lsh.max_bucket_pairs
+        )
+        notes = {"candidate_pairs": n_cand, "verified_edges": n_edges}
+        return phase.finish(Clusters(labels, store.signatures_of, notes), state)
+
+
+class RowCutter:
+    """``batch_state`` for contiguous batches in O(batch) rather than O(corpus): each row table's
+    index is sorted once and a batch's rows found by binary search (same rows, same order)."""
+
+    def __init__(self, state: State) -> None:
+        self.state = state
+        self.sorted: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for key, value in state.items():
+            if isinstance(value, RowTable):
+                idx = value.frame.index.to_numpy()
+                order = np.argsort(idx, kind="stable")
+                self.sorted[key] = (order, idx[order])
+
+    def rows(self, key: str, index: pd.Index) -> RowTable:
+        table = self.state[key]
+        if not (isinstance(index, pd.RangeIndex) and index.step == 1):
+            return RowTable(table.rows(index))
+        order, idx = self.sorted[key]
+        a, b = np.searchsorted(idx, [index.start, index.stop], side="left")
+        return RowTable(table.frame.iloc[np.sort(order[a:b])])
+
+    def __call__(self, index: pd.Index) -> dict[str, Any]:
+        return {k: self.rows(k, index) if k in self.sorted else v for k, v in self.state.items()}
 
 
 def _split_state(state: State) -> tuple[dict[str, Any], list[str]]:
@@ -168,9 +203,9 @@ def _write_maps(
 ) -> None:
     """Apply ``maps`` to every batch of ``src``; write ``dst`` (and side tables) atomically."""
     shared, row_keys = _split_state(state)
+    cut = RowCutter(state)
     items = (
-        (batch, {k: RowTable(state[k].rows(batch.index)) for k in row_keys})
-        for batch in batches(src, how.batch_rows)
+        (batch, {k: cut.rows(k, batch.index) for k in row_keys}) for batch in batches(src, how.batch_rows)
     )
     workers = how.workers if all(m.parallel for m in maps) and maps else 1
     with ExitStack() as stack:
