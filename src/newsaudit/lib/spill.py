@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import xxhash
 
 BUCKETS = 64
 BUCKET_SHIFT = np.uint64(64 - 6)  # log2(BUCKETS) top bits of lo pick the bucket
@@ -56,6 +57,13 @@ def rows_of(hi: np.ndarray, lo: np.ndarray, count: np.ndarray | None = None, fla
     out["count"] = 1 if count is None else count
     out["flag"] = False if flag is None else flag
     return out
+
+
+def string_codes(values: list[str]) -> np.ndarray:
+    """A 64-bit code (xxh3, as int64) per string: the same on every machine, no dictionary to share."""
+    return np.fromiter(
+        (xxhash.xxh3_64_intdigest(v.encode("utf-8")) for v in values), np.uint64, len(values)
+    ).view(np.int64)
 
 
 def bucket_of(lo: np.ndarray) -> np.ndarray:
