@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from newsaudit.benchmarks.syndication import method_exact, method_ours, pair_scores
+from newsaudit.benchmarks.syndication import method_exact, method_ours, pair_scores, tune_grid
 from newsaudit.benchmarks.syndication_corpus import SyndicationParams, generate, perturb, split_pool
 from newsaudit.steps.dedup.params import DuplicatesParams
 
@@ -76,6 +76,22 @@ def test_ours_beats_exact_hash_on_a_small_benchmark():
     assert ours["pair_recall"] > exact["pair_recall"]
 
 
+def test_tuning_grid_keeps_precise_settings_and_picks_the_best_recall_at_10pct():
+    params = SyndicationParams(n_origins=30, max_copies=2, p_hard_negative=0.0)
+    pool = _pool(90)
+    sets = {rate: generate(pool, SITES, params, seed=2, edit_rate=rate) for rate in (None, 0.1)}
+    grid, chosen = tune_grid(sets, DuplicatesParams(frequent_line_pages=5), (3, 5), (0.3, 0.4), (128, 256))
+    assert len(grid) == 8 and chosen is not None and chosen["eligible"]
+    assert all(r["margin_sd"] >= 3 for r in grid if r["eligible"])
+    best = max(r["0.1"]["pair_recall"] for r in grid if r["eligible"])
+    assert chosen["0.1"]["pair_recall"] >= best - 0.001
+    assert all(v["pair_precision"] >= 0.99 for v in (chosen["default"], chosen["0.1"]))
+    # word 5-grams at 0.4 lose most copies edited at 10 %: shorter shingles keep them
+    five = next(r for r in grid if (r["shingle"], r["threshold"], r["num_perm"]) == (5, 0.4, 128))
+    three = next(r for r in grid if (r["shingle"], r["threshold"], r["num_perm"]) == (3, 0.3, 128))
+    assert three["0.1"]["pair_recall"] > five["0.1"]["pair_recall"]
+
+
 def test_split_pool_is_disjoint_and_order_free():
     pool = _pool(50)
     h1, h2 = split_pool(pool), split_pool(pool[::-1])
@@ -93,4 +109,5 @@ def test_full_benchmark_meets_targets(tmp_path):
     argv = ["bench-duplicates", "--metrics", str(metrics), "--curve", str(tmp_path / "c.csv")]
     assert main(argv) == 0, sys.stderr
     report = json.loads(metrics.read_text())
-    assert report["targets"] == {"ari_ge_0.95": True, "pair_precision_ge_0.99": True}
+    assert all(report["targets"].values()), report["targets"]
+    assert set(report["targets"]) >= {"recall_at_10pct_edits_ge_0.90", "no_hard_negative_merged"}

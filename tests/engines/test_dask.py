@@ -18,10 +18,13 @@ import yaml
 from newsaudit import cli
 from newsaudit.core.config import DaskSettings, Execution
 from newsaudit.core.errors import NewsauditError
+from newsaudit.core.step import output_schema
 from newsaudit.engines import memory, stream
 from newsaudit.engines.dask import run as dask_run
 from newsaudit.engines.dask.cluster import connect, plain_strings
 from newsaudit.engines.dask.frames import pages_frame, split_rows
+from newsaudit.engines.dask.lsh import forest
+from newsaudit.lib.graph import connected_labels
 from newsaudit.pipeline import run_step
 from newsaudit.steps.boilerplate.params import BoilerplateParams
 from newsaudit.steps.boilerplate.step import BoilerplateStep
@@ -144,10 +147,43 @@ def test_lsh_on_the_cluster_finds_the_same_candidates_and_edges(client, tables, 
     assert notes["candidate_pairs"] < all_pairs["near_notes"]["candidate_pairs"]  # stars were used
 
 
-def test_too_many_edges_is_a_clear_error(client, tables):
+def test_components_on_the_cluster_give_the_local_clusters(client, tables, tmp_path):
+    """Above ``client_edges_max`` the verified edges stay on the cluster (forests merged in a tree):
+    the output table is the in-memory engine's, bit for bit."""
     tight = SETTINGS.model_copy(update={"client_edges_max": 1})
-    with pytest.raises(NewsauditError, match="client_edges_max"):
-        dask_run.run(client, DedupStep(DUP), pages_frame(tables[1], ROWS), tight)
+    out, _, state = dask_run.run(client, DedupStep(DUP), pages_frame(tables[1], ROWS), tight)
+    want_state: dict = {}
+    want, _ = memory.run(DedupStep(DUP), pd.read_parquet(tables[1]), want_state)
+    assert state["near_notes"]["components_on"] == "cluster"
+    assert state["near_notes"]["edge_partitions"] > 1  # forests merged across partitions
+    assert state["near_notes"]["verified_edges"] == want_state["near_notes"]["verified_edges"] > 10
+    assert any("union-find" in s for s in state["near_notes"]["shuffles"])
+    schema = output_schema(pq.read_schema(tables[1]), DedupStep(DUP))
+    for name, frame in (("dask", _compute(client, out)), ("memory", want)):
+        stream.write_frame(frame, tmp_path / f"{name}.parquet", schema, ROWS)
+    got = pd.read_parquet(tmp_path / "dask.parquet")
+    pd.testing.assert_frame_equal(got, pd.read_parquet(tmp_path / "memory.parquet"), check_exact=True)
+    assert got["near_dup_cluster"].value_counts().max() > 5
+
+
+def test_forests_merged_in_any_tree_give_the_connected_components():
+    """Random graphs cut into edge partitions, reduced in trees of several shapes: the labels of
+    :func:`connected_labels` (smallest node of each component), including chains across parts."""
+    rng = np.random.default_rng(5)
+    for n, m in ((50, 40), (400, 300), (1000, 1500)):
+        edges = rng.integers(0, n, size=(m, 2))
+        edges = np.concatenate((edges, np.stack((np.arange(n - 1), np.arange(1, n)), 1)[::7]))
+        want = connected_labels(n, edges)
+        for n_parts, fan_in in ((1, 2), (7, 2), (13, 8)):
+            parts = [pd.DataFrame(p, columns=["a", "b"]) for p in np.array_split(edges, n_parts)]
+            level = [forest([p]) for p in parts]
+            while len(level) > 1:
+                level = [forest(level[i : i + fan_in]) for i in range(0, len(level), fan_in)]
+            pairs = level[0].to_numpy()
+            labels = np.arange(n)
+            labels[pairs[:, 0]] = pairs[:, 1]
+            np.testing.assert_array_equal(labels, want)
+    assert forest([]).empty
 
 
 def test_repeated_doc_id_fails(client):

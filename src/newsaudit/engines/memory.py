@@ -21,7 +21,7 @@ from newsaudit.core.step import (
     batch_state,
     missing_columns,
 )
-from newsaudit.lib.minhash import cluster_signatures
+from newsaudit.lib.minhash import cluster_labels, node_rank
 
 
 def run(
@@ -75,7 +75,7 @@ def _table(rows: list[dict], phase: Read) -> pd.DataFrame:
 def components(phase: Components, batches: list[pd.DataFrame], state: State) -> Clusters:
     """The components hook on one machine: signatures gathered into one matrix, then LSH,
     verification and connected components (:func:`newsaudit.lib.minhash.cluster_signatures`)."""
-    nodes = list(phase.nodes(state))
+    nodes = phase.nodes(state)
     lsh = phase.lsh(state)
     sig = np.zeros((len(nodes), lsh.num_perm), dtype=np.uint32)
     n_shingles = np.zeros(len(nodes), dtype=np.int64)
@@ -86,14 +86,14 @@ def components(phase: Components, batches: list[pd.DataFrame], state: State) -> 
     return cluster_on_client(sig, n_shingles, nodes, lsh)
 
 
-def cluster_on_client(sig: np.ndarray, n_shingles: np.ndarray, nodes: list[str], lsh) -> Clusters:
-    if not nodes:
+def cluster_on_client(sig: np.ndarray, n_shingles: np.ndarray, nodes, lsh) -> Clusters:
+    if not len(nodes):
         return Clusters(np.empty(0, dtype=np.int64), lambda pos: sig[pos], {"candidate_pairs": 0})
-    near = cluster_signatures(
-        sig, n_shingles, nodes, lsh.bands, lsh.rows, lsh.threshold, lsh.max_bucket_pairs
+    labels, pairs, _, n_cand = cluster_labels(
+        sig, n_shingles, node_rank(nodes), lsh.bands, lsh.rows, lsh.threshold, lsh.max_bucket_pairs
     )
-    notes = {"candidate_pairs": near.n_candidates, "verified_edges": len(near.pairs)}
-    return Clusters(near.labels, lambda pos: sig[pos], notes)
+    notes = {"candidate_pairs": n_cand, "verified_edges": len(pairs)}
+    return Clusters(labels, lambda pos: sig[pos], notes)
 
 
 def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:

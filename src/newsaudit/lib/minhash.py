@@ -206,41 +206,51 @@ def band_keys(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
     return _splitmix64(acc)
 
 
-def candidate_pairs(keys: np.ndarray, max_bucket_pairs: int, rank: np.ndarray | None = None) -> np.ndarray:
-    """Unique ``(i, j)`` pairs, ``i < j``, that share at least one band bucket.
+def band_pairs(keys: np.ndarray, max_bucket_pairs: int, rank: np.ndarray) -> np.ndarray:
+    """The ``(i, j)`` pairs (unordered, possibly repeated) of one band's bucket ``keys``: members
+    sorted by (bucket, rank), buckets of at most ``max_bucket_pairs`` members compared at offsets
+    1, 2, ...; a larger bucket checked as a star around its lowest-ranked member."""
+    n = keys.size
+    if n < 2:
+        return np.empty((0, 2), dtype=np.int64)
+    order = np.lexsort((rank, keys))
+    ks = keys[order]
+    brk = np.flatnonzero(ks[1:] != ks[:-1]) + 1
+    starts = np.concatenate(([0], brk))
+    sizes = np.diff(np.concatenate((starts, [n])))
+    if sizes.max(initial=1) < 2:
+        return np.empty((0, 2), dtype=np.int64)
+    out = []
+    size_of = np.repeat(sizes, sizes)
+    small = size_of <= max_bucket_pairs
+    for d in range(1, int(min(sizes.max(), max_bucket_pairs))):
+        same = (ks[d:] == ks[:-d]) & small[d:]
+        if same.any():
+            out.append(np.stack((order[:-d][same], order[d:][same]), axis=1))
+    big = np.flatnonzero(sizes > max_bucket_pairs)
+    for s0, size in zip(starts[big], sizes[big], strict=True):
+        members = order[s0 : s0 + size]
+        out.append(np.stack((np.full(size - 1, members[0]), members[1:]), axis=1))
+    return np.concatenate(out).astype(np.int64) if out else np.empty((0, 2), dtype=np.int64)
 
-    Vectorised per band: members are sorted by (bucket, rank), and the pairs of buckets with at most
-    ``max_bucket_pairs`` members come from comparing the sorted keys at offsets 1, 2, ...; a larger
-    bucket is checked as a star around its lowest-ranked member. ``rank`` (default: position)
-    makes the star centres, and so the result, independent of the input order.
-    """
+
+def pair_codes(pairs: np.ndarray, n: int) -> np.ndarray:
+    """Sorted unique int64 codes ``i * n + j`` (``i < j``) of unordered pairs (n < 2**31)."""
+    if not len(pairs):
+        return np.empty(0, dtype=np.int64)
+    p = np.sort(pairs, axis=1)
+    return np.unique(p[:, 0] * np.int64(n) + p[:, 1])
+
+
+def candidate_pairs(keys: np.ndarray, max_bucket_pairs: int, rank: np.ndarray | None = None) -> np.ndarray:
+    """Unique ``(i, j)`` pairs, ``i < j``, that share at least one band bucket (:func:`band_pairs`
+    per band). ``rank`` (default: position) makes the star centres, and so the result,
+    independent of the input order."""
     n, bands = keys.shape
     rank = np.arange(n) if rank is None else np.asarray(rank)
-    out = []
-    for b in range(bands):
-        order = np.lexsort((rank, keys[:, b]))
-        ks = keys[order, b]
-        brk = np.flatnonzero(ks[1:] != ks[:-1]) + 1
-        starts = np.concatenate(([0], brk))
-        sizes = np.diff(np.concatenate((starts, [n])))
-        if sizes.max(initial=1) < 2:
-            continue
-        size_of = np.repeat(sizes, sizes)
-        small = size_of <= max_bucket_pairs
-        for d in range(1, int(min(sizes.max(), max_bucket_pairs))):
-            same = (ks[d:] == ks[:-d]) & small[d:]
-            if same.any():
-                out.append(np.stack((order[:-d][same], order[d:][same]), axis=1))
-        big = np.flatnonzero(sizes > max_bucket_pairs)
-        for s0, size in zip(starts[big], sizes[big], strict=True):
-            members = order[s0 : s0 + size]
-            out.append(np.stack((np.full(size - 1, members[0]), members[1:]), axis=1))
-    if not out:
-        return np.empty((0, 2), dtype=np.int64)
-    pairs = np.sort(np.concatenate(out).astype(np.int64), axis=1)
-    # unique rows through one int64 key (n < 2**31 texts per call)
-    key = np.unique(pairs[:, 0] * np.int64(n) + pairs[:, 1])
-    return np.stack((key // n, key % n), axis=1)
+    found = [band_pairs(keys[:, b], max_bucket_pairs, rank) for b in range(bands)]
+    key = pair_codes(np.concatenate(found) if found else np.empty((0, 2), np.int64), n)
+    return np.stack((key // n, key % n), axis=1) if key.size else np.empty((0, 2), dtype=np.int64)
 
 
 def estimated_jaccard(sig: np.ndarray, pairs: np.ndarray, chunk: int = 200_000) -> np.ndarray:
@@ -276,7 +286,8 @@ def near_duplicate_clusters(
 ) -> NearDuplicates:
     """Cluster ``texts`` into near duplicates (MinHash + LSH + verification + union-find).
 
-    Defaults are the ``duplicates`` section of ``params.yaml``. ``ids`` name the pairs and order
+    Defaults are word 5-grams at 0.4 (what the corpus-building callers rely on); the dedup step
+    passes the ``duplicates`` section (``DuplicatesParams.lsh_kwargs``). ``ids`` name the pairs and order
     large buckets; the result does not depend on the input order except for the integer labels,
     which are positions (map them through ``ids`` for an order-free cluster name).
     """
@@ -285,6 +296,43 @@ def near_duplicate_clusters(
     hasher = MinHasher(num_perm=num_perm, shingle=shingle, seed=seed)
     sig, sizes = signatures_parallel(hasher, texts, workers)
     return cluster_signatures(sig, sizes, ids, bands, rows, threshold, max_bucket_pairs)
+
+
+def node_rank(ids: Sequence[str] | pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Each id's position in sorted order (ids unique): what orders large LSH buckets."""
+    if isinstance(ids, pa.ChunkedArray):
+        ids = ids.combine_chunks()
+    if not isinstance(ids, pa.Array):
+        ids = pa.array([str(i) for i in ids], pa.string())
+    rank = np.empty(len(ids), dtype=np.int64)
+    rank[pc.sort_indices(ids).to_numpy()] = np.arange(len(ids))
+    return rank
+
+
+def cluster_labels(
+    sig: np.ndarray,
+    sizes: np.ndarray,
+    rank: np.ndarray,
+    bands: int,
+    rows: int,
+    threshold: float,
+    max_bucket_pairs: int = 50,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """LSH, verification and union-find over signatures in memory: component labels (-1 for texts
+    without shingles), the verified pairs (positions), their similarities, the number of candidates."""
+    active = np.flatnonzero(sizes > 0)
+    keys = band_keys(sig[active], bands, rows)
+    cand = (
+        active[candidate_pairs(keys, max_bucket_pairs, rank[active])]
+        if active.size
+        else np.empty((0, 2), np.int64)
+    )
+    sim = estimated_jaccard(sig, cand)
+    keep = sim >= threshold
+    pairs = cand[keep]
+    labels = connected_labels(len(sizes), pairs)
+    labels[sizes == 0] = -1
+    return labels, pairs, sim[keep], len(cand)
 
 
 def cluster_signatures(
@@ -301,26 +349,16 @@ def cluster_signatures(
     Lets a streaming caller compute :meth:`MinHasher.signatures` batch by batch (a few hundred
     bytes per page) and cluster once at the end.
     """
-    active = np.flatnonzero(sizes > 0)
     ids = [str(i) for i in ids]
-    rank = np.argsort(np.argsort(np.asarray(ids, dtype=object), kind="stable"), kind="stable")
-    keys = band_keys(sig[active], bands, rows)
-    cand = (
-        active[candidate_pairs(keys, max_bucket_pairs, rank[active])]
-        if active.size
-        else np.empty((0, 2), np.int64)
+    labels, pairs, sim, n_cand = cluster_labels(
+        sig, sizes, node_rank(ids), bands, rows, threshold, max_bucket_pairs
     )
-    sim = estimated_jaccard(sig, cand)
-    keep = sim >= threshold
-    pairs = cand[keep]
-    labels = connected_labels(len(ids), pairs)
-    labels[sizes == 0] = -1
     a = np.asarray(ids, dtype=object)[pairs[:, 0]] if len(pairs) else np.empty(0, dtype=object)
     b = np.asarray(ids, dtype=object)[pairs[:, 1]] if len(pairs) else np.empty(0, dtype=object)
     lo, hi = np.where(a <= b, a, b), np.where(a <= b, b, a)
-    frame = pd.DataFrame({"id_a": lo, "id_b": hi, "similarity": sim[keep]})
+    frame = pd.DataFrame({"id_a": lo, "id_b": hi, "similarity": sim})
     frame = frame.sort_values(["id_a", "id_b"], ignore_index=True)
-    return NearDuplicates(ids=ids, labels=labels, pairs=frame, signatures=sig, n_candidates=len(cand))
+    return NearDuplicates(ids=ids, labels=labels, pairs=frame, signatures=sig, n_candidates=n_cand)
 
 
 def _line_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from newsaudit.benchmarks.syndication import run_benchmark
+from newsaudit.benchmarks.syndication import run_benchmark, tune_on_dev
 from newsaudit.benchmarks.syndication_corpus import SyndicationParams
 from newsaudit.core import paths
 from newsaudit.core.config import load_params, section
@@ -30,6 +30,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="also time the MinHash implementations and write this JSON (not a DVC metric)",
     )
+    p.add_argument(
+        "--tune",
+        default=None,
+        help="only choose duplicates.shingle and threshold on the dev seed; write the grid to this JSON",
+    )
     p.set_defaults(func=run)
 
 
@@ -37,6 +42,11 @@ def run(args: argparse.Namespace) -> None:
     raw = load_params(args.params)
     dup = section(raw, "duplicates", DuplicatesParams)
     bench = section(raw, NAME, SyndicationParams)
+    if args.tune is not None:
+        tuning = tune_on_dev(bench, dup)
+        write_json(tuning, Path(args.tune))
+        print(f"chosen on the dev seed: {tuning['chosen']}")
+        return
     report, curve, timing = run_benchmark(bench, dup, timing=args.timing is not None)
     write_json(report, Path(args.metrics))
     plot = Path(args.curve)

@@ -17,6 +17,7 @@ from newsaudit.core.config import execution, load_params, section
 from newsaudit.core.errors import NewsauditError
 from newsaudit.core.io import write_json
 from newsaudit.engines.dispatch import run_step
+from newsaudit.lib import storage
 from newsaudit.lib.minhash import s_curve
 from newsaudit.lib.tables import has_text, read_small
 from newsaudit.steps.dedup.params import DuplicatesParams
@@ -40,8 +41,8 @@ def run(args) -> None:
     raw = load_params(args.params)
     params = section(raw, "duplicates", DuplicatesParams)
     ex = execution(raw, args.engine)
-    src, dst = Path(args.input), Path(args.output)
-    if not src.is_file():
+    src, dst = storage.location(args.input), storage.location(args.output)  # paths or fsspec URLs
+    if not storage.is_file(src):
         raise NewsauditError(f"{src}: cleaned pages table not found (run the boilerplate stage first)")
     step = DedupStep(params, ex.workers.duplicates)
     run_step(step, ex, src, dst, {}, params.repetition_batch, ex.workers.duplicates)

@@ -5,8 +5,17 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
-from newsaudit.steps.dedup.exact import canonical_pages, cluster_fields, eligible_exact_keys, exact_keys
+from newsaudit.core.errors import NewsauditError
+from newsaudit.steps.dedup.exact import (
+    assign,
+    canonical,
+    cluster_columns,
+    eligible_exact_keys,
+    exact_keys,
+    page_keys,
+)
 
 
 def test_exact_keys_ignore_case_punctuation_and_spacing():
@@ -30,29 +39,36 @@ def test_only_accepted_pages_with_text_that_are_not_error_pages_get_keys():
     assert keys[10] == keys[14]
 
 
-def _keyed() -> pd.DataFrame:
+def _keyed():
+    """Five pages: a, b, d one exact group (b and a longest: a wins the tie), c and e alone."""
     frame = pd.DataFrame(
         {
             "doc_id": ["d", "b", "a", "c", "e"],
-            "_len": [10, 12, 12, 5, 7],
-            "_key": ["k1", "k1", "k1", "k2", "k3"],
+            "clean_text": ["Same text.", "same text   !", "same  text  !", "other", "third p"],
         },
         index=[0, 1, 2, 3, 4],
     )
-    return canonical_pages(frame)
+    return frame, canonical(page_keys(frame))
 
 
 def test_canonical_page_is_the_longest_then_the_smallest_doc_id():
-    frame = _keyed()
-    assert frame["doc_id"].tolist() == ["a", "b", "c", "d", "e"]  # sorted by doc_id, index kept
-    assert frame.index.tolist() == [2, 1, 3, 0, 4]
-    assert frame["_canon"].tolist() == ["a", "a", "c", "a", "e"]
+    _, keyed = _keyed()
+    assert keyed.doc_ids.to_pylist() == ["a", "b", "c", "d", "e"]  # doc_id order, rows kept
+    assert keyed.row.tolist() == [2, 1, 3, 0, 4]
+    assert [keyed.doc_ids[int(i)].as_py() for i in keyed.canon] == ["a", "a", "c", "a", "e"]
+    assert keyed.node.tolist() == [0, 0, 1, 0, 2]  # nodes: the canonical pages a, c, e
+    assert keyed.node_ids.to_pylist() == ["a", "c", "e"]
+
+
+def test_a_repeated_doc_id_is_named():
+    frame = pd.DataFrame({"doc_id": ["x", "y", "x", "y"], "clean_text": ["a", "b", "c", "d"]})
+    with pytest.raises(NewsauditError, match="doc_id 'x' occurs more than once"):
+        canonical(page_keys(frame))
 
 
 def test_cluster_fields_from_component_labels():
-    frame = _keyed()
-    ids = np.array(["a", "c", "e"], dtype=object)  # canonical pages, in node order
-    labels = np.array([0, 0, 2])  # a and c near duplicates; e alone
+    frame, keyed = _keyed()
+    labels = np.array([0, 0, 2])  # nodes a and c near duplicates; e alone
     sig = np.array([[1, 2, 3, 4], [1, 2, 3, 9], [5, 6, 7, 8]], dtype=np.uint32)
     asked = []
 
@@ -60,27 +76,39 @@ def test_cluster_fields_from_component_labels():
         asked.append(pos.tolist())
         return sig[pos]
 
-    out = cluster_fields(frame, ids, labels, signatures_of).sort_index()
-    assert out.index.tolist() == [0, 1, 2, 3, 4]  # the rows of the frame, by their index
-    by_doc = out.set_axis(frame.sort_index()["doc_id"]).to_dict("index")
-    # representative: the longest text of the cluster, ties by doc_id (a: 12 chars)
-    assert {d: r["near_dup_cluster"] for d, r in by_doc.items()} == dict.fromkeys("abcde", "a") | {"e": "e"}
-    assert {d for d, r in by_doc.items() if r["is_representative"]} == {"a", "e"}
-    assert {d: r["exact_dup_of"] for d, r in by_doc.items() if not pd.isna(r["exact_dup_of"])} == {
+    fields, pointed = cluster_columns(keyed, labels, signatures_of)
+    assert sorted(fields.index.tolist()) == [0, 1, 2, 3, 4]  # the keyed rows, by row number
+    out = assign(frame, fields, pointed).set_index("doc_id").to_dict("index")
+    # representative: the longest text of the cluster, ties by doc_id (a and b: 13 chars)
+    assert {d: r["near_dup_cluster"] for d, r in out.items()} == dict.fromkeys("abcde", "a") | {"e": "e"}
+    assert {d for d, r in out.items() if r["is_representative"]} == {"a", "e"}
+    assert {d: r["exact_dup_of"] for d, r in out.items() if not pd.isna(r["exact_dup_of"])} == {
         "b": "a",
         "d": "a",
     }
     # exact copies of the representative have similarity 1; c's is the signature agreement, 3/4
-    assert by_doc["b"]["sim_to_representative"] == 1.0 and by_doc["c"]["sim_to_representative"] == 0.75
+    assert out["b"]["sim_to_representative"] == 1.0 and out["c"]["sim_to_representative"] == 0.75
     assert asked == [[0, 1]]  # only the signatures that were needed
+    assert pointed.to_pylist() == ["a"]  # the only doc_id other rows point at
 
 
 def test_no_signature_is_fetched_when_every_cluster_is_one_exact_group():
-    frame = _keyed()
-    ids = np.array(["a", "c", "e"], dtype=object)
+    frame, keyed = _keyed()
 
     def signatures_of(pos):
         raise AssertionError("not needed")
 
-    out = cluster_fields(frame, ids, np.array([0, 1, 2]), signatures_of)
-    assert (out["sim_to_representative"] == 1.0).all()
+    fields, pointed = cluster_columns(keyed, np.array([0, 1, 2]), signatures_of)
+    assert (fields["sim_to_representative"] == 1.0).all()
+    out = assign(frame, fields, pointed)
+    assert out.loc[out["doc_id"] == "c", "near_dup_cluster"].item() == "c"
+
+
+def test_rows_without_cluster_fields_get_nulls():
+    frame, keyed = _keyed()
+    fields, pointed = cluster_columns(keyed, np.array([0, 1, 2]), lambda pos: None)
+    extra = pd.DataFrame({"doc_id": ["z"], "clean_text": [None]}, index=[9])
+    out = assign(pd.concat([frame, extra]), fields, pointed)
+    z = out.loc[9]
+    assert pd.isna(z["near_dup_cluster"]) and pd.isna(z["exact_dup_of"]) and not z["is_representative"]
+    assert np.isnan(z["sim_to_representative"])

@@ -1,12 +1,11 @@
 """The pages table as a Dask DataFrame whose index is the global row number (known divisions), so
 per-row results computed on the client are cut at the partition boundaries without a shuffle.
 Parquet is read in ``partition_rows`` row slices with the dtypes ``pandas.read_parquet`` gives
-the whole file."""
+the whole file; a table may be a local path or an fsspec URL (each worker opens its own slices)."""
 
 from __future__ import annotations
 
 from itertools import pairwise
-from pathlib import Path
 
 import dask.dataframe as dd
 import numpy as np
@@ -18,6 +17,8 @@ from distributed import Client
 
 from newsaudit.core.errors import NewsauditError
 from newsaudit.engines.dask.cluster import plain_strings
+from newsaudit.lib import storage
+from newsaudit.lib.storage import Location
 
 
 def split_rows(frame: pd.DataFrame, divisions: tuple) -> list[pd.DataFrame]:
@@ -33,7 +34,7 @@ def scatter_rows(client: Client, frame: pd.DataFrame, divisions: tuple) -> list:
     return client.scatter(split_rows(frame, divisions), hash=False)
 
 
-def pages_frame(source: pd.DataFrame | dd.DataFrame | Path | str, partition_rows: int) -> dd.DataFrame:
+def pages_frame(source: pd.DataFrame | dd.DataFrame | Location, partition_rows: int) -> dd.DataFrame:
     """The pages table, partitioned, with the row number as index (known divisions).
 
     A pandas frame's own index is replaced by its row positions (:func:`audit_pages_dask` puts it
@@ -46,7 +47,7 @@ def pages_frame(source: pd.DataFrame | dd.DataFrame | Path | str, partition_rows
         if isinstance(source, pd.DataFrame):
             frame = source.reset_index(drop=True)
             return dd.from_pandas(frame, chunksize=max(1, partition_rows), sort=True)
-        return _read_parquet_rows(Path(source), partition_rows)
+        return _read_parquet_rows(storage.location(source), partition_rows)
 
 
 def _row_indexed(ddf: dd.DataFrame) -> dd.DataFrame:
@@ -70,24 +71,24 @@ def _divisions(lengths: list[int]) -> tuple | None:
     return (*starts, int(sum(lengths)) - 1)
 
 
-def _parquet_files(path: Path) -> list[Path]:
-    if path.is_dir():
-        files = sorted(p for p in path.rglob("*.parquet") if p.is_file())
+def _parquet_files(path: Location) -> list[Location]:
+    if storage.is_dir(path):
+        files = storage.parquet_files(path)
         if not files:
             raise NewsauditError(f"{path}: no Parquet files in this folder")
         return files
-    if not path.is_file():
+    if not storage.is_file(path):
         raise NewsauditError(f"{path}: pages table not found")
     return [path]
 
 
-def _parquet_slices(files: list[Path], rows: int) -> list[list[tuple[str, int, int, int]]]:
+def _parquet_slices(files: list[Location], rows: int) -> list[list[tuple[str, int, int, int]]]:
     """Partitions as lists of (file, row group, start, stop), ``rows`` rows each (from metadata)."""
     pieces: list[list[tuple[str, int, int, int]]] = []
     cur: list[tuple[str, int, int, int]] = []
     n_cur = 0
     for f in files:
-        meta = pq.ParquetFile(f).metadata
+        meta = storage.parquet_file(f).metadata
         for rg in range(meta.num_row_groups):
             n, start = meta.row_group(rg).num_rows, 0
             while start < n:
@@ -102,13 +103,13 @@ def _parquet_slices(files: list[Path], rows: int) -> list[list[tuple[str, int, i
     return pieces
 
 
-def _nullable_columns(files: list[Path], schema: pa.Schema, names: list[str]) -> list[str]:
+def _nullable_columns(files: list[Location], schema: pa.Schema, names: list[str]) -> list[str]:
     """Those of ``names`` (read as numpy integers or booleans) with a null anywhere: pandas reads them
     as float / object for the whole file, so every slice must too, even one without nulls (null
     counts from the metadata)."""
     nullable: set[str] = set()
     for f in files:
-        pf = pq.ParquetFile(f)
+        pf = storage.parquet_file(f)
         for name in names:
             col = pf.schema_arrow.get_field_index(name)
             for rg in range(pf.metadata.num_row_groups):
@@ -127,15 +128,19 @@ def _read_slices(
     piece: list[tuple[str, int, int, int]], start: int, schema: pa.Schema, dtypes: dict
 ) -> pd.DataFrame:
     """One partition: its row-group slices as pandas, with the whole file's dtypes."""
-    tables = [pq.ParquetFile(f).read_row_group(rg).slice(a, b - a) for f, rg, a, b in piece]
+    opened: dict[str, pq.ParquetFile] = {}
+    tables = []
+    for f, rg, a, b in piece:
+        pf = opened.setdefault(f, storage.parquet_file(f))
+        tables.append(pf.read_row_group(rg).slice(a, b - a))
     table = pa.concat_tables(tables) if tables else schema.empty_table()
     frame = table.to_pandas().astype(dtypes)
     return frame.set_axis(pd.RangeIndex(start, start + len(frame)), axis=0)
 
 
-def _read_parquet_rows(path: Path, rows: int) -> dd.DataFrame:
+def _read_parquet_rows(path: Location, rows: int) -> dd.DataFrame:
     files = _parquet_files(path)
-    schema = pq.ParquetFile(files[0]).schema_arrow
+    schema = storage.read_schema(files[0])
     meta = schema.empty_table().to_pandas()  # with pandas' metadata: extension dtypes as written
     numpy_cols = [
         c for c in meta.columns if isinstance(meta[c].dtype, np.dtype) and meta[c].dtype.kind in "iub"

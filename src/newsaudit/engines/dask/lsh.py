@@ -4,8 +4,12 @@ Signatures stay on the cluster (one row per node: position, shingle count, signa
 banding is a shuffle of ``(band, bucket key, node)`` rows on ``(band, bucket key)``; candidate pairs
 come per bucket from the local rule itself (:func:`newsaudit.lib.minhash.candidate_pairs`), pairs
 found in several bands are dropped by a shuffle, and verification joins the pairs to both
-signatures (two hash joins). The verified edges (16 bytes each, at most
-``execution.dask.client_edges_max``) come to the client for the connected components. Only the
+signatures (two hash joins). Connected components: up to ``execution.dask.client_edges_max``
+verified edges (16 bytes each) come to the client for one scipy call; above it they stay on the
+cluster, where each partition's edges are reduced to a spanning forest (every node pointing at the
+smallest node of its local component) and the forests are merged in a tree of union-find steps
+(:func:`forest`), so the client receives at most one ``(node, root)`` pair per node, whatever the
+number of edges. Both give each node the smallest node of its component: identical labels. Only the
 signatures a step asks for afterwards (for similarities inside clusters) are fetched.
 """
 
@@ -17,14 +21,16 @@ from typing import Any
 import dask.dataframe as dd
 import numpy as np
 import pandas as pd
+from dask import delayed
 from distributed import Client
 
-from newsaudit.core.errors import NewsauditError
 from newsaudit.core.step import LSH, Clusters, Signatures
 from newsaudit.lib.graph import connected_labels
 from newsaudit.lib.minhash import band_keys, candidate_pairs, estimated_jaccard
 
 log = logging.getLogger(__name__)
+
+FOREST_FAN_IN = 8  # forests merged at once in the tree of union-find steps
 
 
 def signature_frame(part: Signatures, num_perm: int) -> pd.DataFrame:
@@ -95,37 +101,59 @@ def _candidate_pairs(sigs: dd.DataFrame, lsh: LSH) -> dd.DataFrame:
     return pairs.drop_duplicates(split_out=True)
 
 
-def _verified_edges(
-    client: Client, sigs: dd.DataFrame, cand: dd.DataFrame, lsh: LSH, max_edges: int
-) -> tuple[np.ndarray, int]:
-    """Candidate pairs joined to both signatures (two hash joins), verified; the kept edges come to
-    the client unless there are more than ``max_edges``."""
+def _verified(client: Client, sigs: dd.DataFrame, cand: dd.DataFrame, lsh: LSH) -> dd.DataFrame:
+    """Candidate pairs joined to both signatures (two hash joins), verified (persisted)."""
     sig_a = sigs[["pos", "sig"]].rename(columns={"pos": "a", "sig": "sig_a"})
     sig_b = sigs[["pos", "sig"]].rename(columns={"pos": "b", "sig": "sig_b"})
     joined = cand.merge(sig_a, on="a").merge(sig_b, on="b")
     meta = _verify(joined._meta, lsh.threshold, lsh.num_perm)
-    verified = client.persist(joined.map_partitions(_verify, lsh.threshold, lsh.num_perm, meta=meta))
-    n_edges = int(verified.shape[0].compute())
-    if n_edges > max_edges:
-        raise NewsauditError(
-            f"duplicates (dask): {n_edges:,} verified near-duplicate edges exceed "
-            f"execution.dask.client_edges_max = {max_edges:,}; connected components on the cluster "
-            "are not implemented: raise the limit if the client has the memory (16 bytes per edge), "
-            "or tighten duplicates.threshold / bands"
-        )
-    edges = verified[["a", "b"]].compute()
-    return edges.to_numpy(np.int64).reshape(-1, 2), n_edges
+    return client.persist(joined.map_partitions(_verify, lsh.threshold, lsh.num_perm, meta=meta))
+
+
+def forest(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Union-find over edge lists: ``(node, root)`` for every non-root node of the components of
+    all the edges in ``parts`` (frames of columns ``a, b``, or ``node, root`` from an earlier call),
+    ``root`` the smallest node of its component. A forest has fewer rows than the nodes it touches,
+    and the forest of a union of forests has the union's components: calls nest in any tree."""
+    edges = [p.to_numpy(np.int64).reshape(-1, 2) for p in parts]
+    flat = np.concatenate(edges) if edges else np.empty((0, 2), np.int64)
+    nodes, inverse = np.unique(flat, return_inverse=True)
+    # local labels are the smallest local index of each component; nodes are sorted, so that is the
+    # position of the smallest node
+    root = nodes[connected_labels(len(nodes), inverse.reshape(-1, 2))]
+    keep = root != nodes
+    return pd.DataFrame({"node": nodes[keep], "root": root[keep]})
+
+
+def cluster_forest(client: Client, edges: dd.DataFrame) -> np.ndarray:
+    """Connected components of a distributed edge list on the cluster: one forest per partition,
+    merged ``FOREST_FAN_IN`` at a time; returns the ``(node, root)`` pairs of the final forest."""
+    level = [delayed(forest)([p]) for p in edges[["a", "b"]].to_delayed()]
+    while len(level) > 1:
+        level = [delayed(forest)(level[i : i + FOREST_FAN_IN]) for i in range(0, len(level), FOREST_FAN_IN)]
+    merged = client.compute(level[0], sync=True) if level else forest([])
+    return merged.to_numpy(np.int64).reshape(-1, 2)
 
 
 def components(client: Client, sigs: dd.DataFrame, n_nodes: int, lsh: LSH, max_edges: int) -> Clusters:
-    """Component labels of ``n_nodes`` nodes whose signatures are ``sigs`` (persisted)."""
-    notes: dict[str, Any] = {"candidate_pairs": 0, "verified_edges": 0}
-    edges = np.empty((0, 2), np.int64)
+    """Component labels of ``n_nodes`` nodes whose signatures are ``sigs`` (persisted): on the
+    client for at most ``max_edges`` verified edges, else on the cluster (same labels)."""
+    notes: dict[str, Any] = {"candidate_pairs": 0, "verified_edges": 0, "components_on": "client"}
+    labels = np.arange(n_nodes, dtype=np.int64)
     if n_nodes > 1:
         cand = client.persist(_candidate_pairs(sigs, lsh))
         notes["candidate_pairs"] = int(cand.shape[0].compute())
-        edges, notes["verified_edges"] = _verified_edges(client, sigs, cand, lsh, max_edges)
-    labels = connected_labels(n_nodes, edges)
+        verified = _verified(client, sigs, cand, lsh)
+        notes["verified_edges"] = n_edges = int(verified.shape[0].compute())
+        if n_edges <= max_edges:
+            edges = verified[["a", "b"]].compute().to_numpy(np.int64).reshape(-1, 2)
+            labels = connected_labels(n_nodes, edges)
+        else:
+            log.info("dask: %d verified edges > client_edges_max: components on the cluster", n_edges)
+            notes["components_on"] = "cluster"
+            notes["edge_partitions"] = verified.npartitions
+            pairs = cluster_forest(client, verified)
+            labels[pairs[:, 0]] = pairs[:, 1]
     empty = sigs[sigs["n_shingles"] == 0]["pos"].compute().to_numpy(np.int64)
     labels[empty] = -1
 
@@ -138,5 +166,10 @@ def components(client: Client, sigs: dd.DataFrame, n_nodes: int, lsh: LSH, max_e
         "LSH buckets: one row per (node, band) shuffled on (band, key)",
         "candidate pairs: drop_duplicates (pairs found in several bands)",
         "verification: pairs joined to signatures on a, then on b (two hash joins)",
+        *(
+            ["components: per-partition forests merged in a tree (union-find)"]
+            if notes["components_on"] == "cluster"
+            else []
+        ),
     ]
     return Clusters(labels, signatures_of, notes)

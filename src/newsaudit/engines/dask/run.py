@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import dask.bag as db
@@ -46,6 +45,8 @@ from newsaudit.engines.dask.cluster import broadcast, connect, plain_strings
 from newsaudit.engines.dask.frames import pages_frame, split_rows
 from newsaudit.engines.dask.lsh import components, signature_frame
 from newsaudit.engines.stream import write_frame
+from newsaudit.lib import storage
+from newsaudit.lib.storage import Location
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +54,15 @@ MERGE_FAN_IN = 8
 
 
 def run_to_files(
-    step: Step, settings: DaskSettings, src: Path | None, dst: Path, side: dict[str, Path], rows: int
+    step: Step,
+    settings: DaskSettings,
+    src: Location | None,
+    dst: Location,
+    side: dict[str, Location],
+    rows: int,
 ) -> dict[str, Any]:
-    """The step on the cluster of ``settings``, from file to file (tables gathered on the client)."""
+    """The step on the cluster of ``settings``, from file to file (tables gathered on the client);
+    paths may be fsspec URLs, read by the workers themselves."""
     with connect(settings) as client:
         phases = step.phases()
         if isinstance(phases[0], Read):
@@ -65,7 +72,7 @@ def run_to_files(
         out, tables, state = run(client, step, ddf, settings)
         with plain_strings():
             frame, *side_frames = client.compute([out, *(tables[n] for n in side)], sync=True)
-    write_frame(frame, dst, output_schema(pq.read_schema(src), step), rows)
+    write_frame(frame, dst, output_schema(storage.read_schema(src), step), rows)
     for (name, path), table in zip(side.items(), side_frames, strict=True):
         write_frame(table.reset_index(drop=True), path, step.side_outputs[name], rows)
     return state
@@ -190,26 +197,19 @@ def _components(client: Client, phase: Components, ddf: dd.DataFrame, state: Sta
     return components(client, sigs, n_nodes, lsh, settings.client_edges_max)
 
 
-def write_read(client: Client, phase: Read, dst: Path, rows: int, jobs_per_partition: int = 32) -> None:
+def write_read(client: Client, phase: Read, dst: Location, rows: int, jobs_per_partition: int = 32) -> None:
     """A reading step on the cluster: jobs read partition-wise, written in job order."""
     jobs = phase.jobs()
     n_parts = max(1, -(-len(jobs) // jobs_per_partition))
     bag = db.from_sequence(jobs, npartitions=n_parts).map(phase.read).flatten()
     tables = bag.map_partitions(_rows_table, phase.schema).to_delayed()
     log.info("%s (dask): %d inputs in %d partitions", phase.name, len(jobs), len(tables))
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_name(dst.name + ".partial")
     futures = client.compute(tables)
-    try:
-        with pq.ParquetWriter(tmp, phase.schema) as writer:
-            for fut in futures:
-                for table in fut.result():
-                    writer.write_table(table, row_group_size=rows)
-                fut.release()
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    tmp.replace(dst)
+    with storage.atomic_output(dst) as sink, pq.ParquetWriter(sink, phase.schema) as writer:
+        for fut in futures:
+            for table in fut.result():
+                writer.write_table(table, row_group_size=rows)
+            fut.release()
 
 
 def _rows_table(rows: list[dict], schema: pa.Schema) -> list[pa.Table]:

@@ -1,9 +1,10 @@
 """The boilerplate step: a site-template scan, then cleaning batch by batch.
 
-Phases: ``templates`` (Scan: per-batch counts of (source, line hash) merged over the corpus, then
-the template index) and ``clean`` (Map: :func:`~newsaudit.steps.boilerplate.clean.annotate_batch`
-with that index and the line model; side table ``removed_lines``: every removed line with its
-reason). A page's result depends on the page and the template index only.
+Phases: ``templates`` (Scan: per-batch counts of (source code, line hash) merged over the corpus,
+as sorted arrays spilled to disk past ``count_rows`` rows, then the template index) and ``clean``
+(Map: :func:`~newsaudit.steps.boilerplate.clean.annotate_batch` with that index and the line
+model; side table ``removed_lines``: every removed line with its reason). A page's result depends
+on the page and the template index only.
 """
 
 from __future__ import annotations
@@ -17,15 +18,12 @@ import pandas as pd
 import pyarrow as pa
 
 from newsaudit.core.step import Map, MapOutput, Phase, Scan, State
+from newsaudit.lib.spill import MAX_ROWS, KeyCounts
 from newsaudit.steps.boilerplate.clean import REASONS, _accepted, _sources, annotate_batch
 from newsaudit.steps.boilerplate.linemodel import LineModel
 from newsaudit.steps.boilerplate.lines import split_lines
 from newsaudit.steps.boilerplate.params import BoilerplateParams
-from newsaudit.steps.boilerplate.templates import (
-    build_template_index,
-    merge_template_counts,
-    template_line_counts,
-)
+from newsaudit.steps.boilerplate.templates import index_from_key_counts, template_key_counts
 
 ADDED_FIELDS = (
     pa.field("clean_text", pa.string()),
@@ -54,7 +52,7 @@ REMOVED_SCHEMA = pa.schema(
 class TemplateCounts:
     """A mergeable partial of the templates scan: line counts and accepted pages per source."""
 
-    counts: pd.DataFrame
+    counts: KeyCounts
     source_pages: Counter
 
 
@@ -62,6 +60,7 @@ class TemplateCounts:
 class BoilerplateStep:
     params: BoilerplateParams
     line_model: LineModel | None  # None: the documented fallback rule (lines of N+ words kept)
+    count_rows: int = MAX_ROWS  # template counts held in memory before spilling (memory only)
 
     name = "boilerplate"
     needs = ("doc_id", "status", "raw_text")
@@ -83,14 +82,13 @@ class BoilerplateStep:
     def count_templates(self, batch: pd.DataFrame, state: State) -> TemplateCounts:
         acc = batch[_accepted(batch)]
         sources = _sources(acc)
-        counts = template_line_counts(
-            sources.tolist(), [split_lines(t) for t in acc["raw_text"]], self.params
-        )
+        pages = [split_lines(t) for t in acc["raw_text"]]
+        counts = template_key_counts(sources.tolist(), pages, self.params, self.count_rows)
         return TemplateCounts(counts, Counter(s or "" for s in sources))
 
     def template_index(self, merged: TemplateCounts, state: State) -> dict[str, Any]:
         source_pages = dict(sorted(merged.source_pages.items()))
-        return {"templates": build_template_index(merged.counts, source_pages, self.params)}
+        return {"templates": index_from_key_counts(merged.counts, source_pages, self.params)}
 
     def clean(self, batch: pd.DataFrame, state: State) -> MapOutput:
         out, removed = annotate_batch(batch, state["templates"], self.params, self.line_model)
@@ -103,4 +101,4 @@ def merge_counts(parts: list[TemplateCounts]) -> TemplateCounts:
     total: Counter = Counter()
     for p in parts:
         total.update(p.source_pages)
-    return TemplateCounts(merge_template_counts([p.counts for p in parts]), total)
+    return TemplateCounts(KeyCounts.merge([p.counts for p in parts]), total)

@@ -1,7 +1,8 @@
 """The classify step: corpus-wide cluster sizes, then scoring batch by batch.
 
 Phases: ``cluster_sizes`` (Scan: pages per near-duplicate cluster, a corpus-wide group size that no
-batch sees whole; only when the table has clusters) and ``score`` (Map:
+batch sees whole, counted over 64-bit hashes of the cluster names in bounded memory; only the
+clusters of more than one page are kept; only when the table has clusters) and ``score`` (Map:
 :func:`~newsaudit.steps.classify.score.annotate_predictions` with the model bundle).
 """
 
@@ -11,11 +12,13 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from newsaudit.core.step import Map, Phase, RowTable, Scan, State
-from newsaudit.steps.classify.score import ClassifyParams, annotate_predictions, cluster_sizes
+from newsaudit.core.step import Map, Phase, Scan, State
+from newsaudit.lib.spill import KeyCounts, string_codes
+from newsaudit.steps.classify.score import ClassifyParams, annotate_predictions
 
 SCORE_FIELDS = (
     pa.field("conflict_prob", pa.float64()),
@@ -45,24 +48,44 @@ class ClassifyStep:
         return (*SCORE_FIELDS, *((CLUSTER_SIZE_FIELD,) if self.with_clusters else ()))
 
     def phases(self) -> list[Phase]:
-        scan = Scan("cluster_sizes", cluster_column, merge_frames, self.sizes, columns=("near_dup_cluster",))
+        scan = Scan(
+            "cluster_sizes", cluster_codes, KeyCounts.merge, self.sizes, columns=("near_dup_cluster",)
+        )
         return [*([scan] if self.with_clusters else []), Map("score", self.score)]
 
-    def sizes(self, clusters: pd.DataFrame, state: State) -> dict[str, Any]:
-        sizes = cluster_sizes(clusters["near_dup_cluster"]).rename("cluster_size")
-        return {"cluster_sizes": RowTable(sizes.to_frame())}
+    def sizes(self, counts: KeyCounts, state: State) -> dict[str, Any]:
+        """The clusters of more than one page: sorted name codes and their sizes."""
+        big = [rows[rows["count"] > 1] for rows in counts.buckets()]
+        rows = np.concatenate(big) if big else np.empty(0, dtype=counts.rows.dtype)
+        order = np.argsort(rows["lo"])
+        return {"cluster_sizes": (rows["lo"][order], rows["count"][order])}
 
     def score(self, batch: pd.DataFrame, state: State) -> pd.DataFrame:
         out = annotate_predictions(batch, self.model, self.params)
         if self.with_clusters:
-            sizes = state["cluster_sizes"].frame["cluster_size"]
-            out["cluster_size"] = sizes.reindex(out.index).to_numpy()
+            out["cluster_size"] = batch_cluster_sizes(batch["near_dup_cluster"], *state["cluster_sizes"])
         return out
 
 
-def cluster_column(batch: pd.DataFrame, state: State) -> pd.DataFrame:
-    return batch[["near_dup_cluster"]]
+def _named(clusters: pd.Series) -> tuple[np.ndarray, list[str]]:
+    ok = clusters.notna().to_numpy()
+    return ok, [str(c) for c in clusters[ok]]
 
 
-def merge_frames(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    return pd.concat(parts) if len(parts) > 1 else parts[0]
+def cluster_codes(batch: pd.DataFrame, state: State) -> KeyCounts:
+    """Pages per cluster name code in this batch (pages without a cluster are not counted)."""
+    _, names = _named(batch["near_dup_cluster"])
+    codes = string_codes(names)
+    return KeyCounts.of(np.zeros(codes.size, np.int64), codes)
+
+
+def batch_cluster_sizes(clusters: pd.Series, codes: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Pages in each page's near-duplicate cluster (1 for a page in none, or alone in its own)."""
+    ok, names = _named(clusters)
+    out = np.ones(len(clusters), dtype=np.int64)
+    if names and codes.size:
+        mine = string_codes(names)
+        at = np.minimum(np.searchsorted(codes, mine), codes.size - 1)
+        found = codes[at] == mine
+        out[np.flatnonzero(ok)[found]] = sizes[at[found]]
+    return out

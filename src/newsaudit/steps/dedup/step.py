@@ -9,11 +9,13 @@ cluster's representative: the longest cleaned text, ties by smallest ``doc_id``)
 representative and its exact copies). Rejected rows, error pages and pages without words get null
 cluster fields (all "404" pages look alike: they are never grouped).
 
-Phases: ``repetition`` (Map); ``canonical`` (Scan: doc_id, length and exact key of every page, the
-canonical page of each exact group); ``frequent_lines`` (Scan: lines on many canonical pages are
-left-over boilerplate, ignored by MinHash); ``near`` (Components over the canonical pages'
+Phases: ``repetition`` (Map); ``canonical`` (Scan: row, doc_id, length and 64-bit exact key of
+every page as an Arrow table; the canonical page of each exact group); ``frequent_lines`` (Scan:
+lines on many canonical pages are left-over boilerplate, ignored by MinHash; counted as sorted
+arrays spilled to disk past ``count_rows``); ``near`` (Components over the canonical pages'
 signatures); ``clusters`` (Map: the cluster columns joined to each row). Everything is keyed by
-``doc_id``, so the output does not depend on the input order.
+``doc_id``, so the output does not depend on the input order. The corpus-wide state is numbers
+(row tables of int64 and float columns, the doc_ids as one Arrow column), not Python objects.
 """
 
 from __future__ import annotations
@@ -26,11 +28,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from newsaudit.core.errors import NewsauditError
 from newsaudit.core.step import LSH, Clusters, Components, Map, Phase, RowTable, Scan, Signatures, State
 from newsaudit.lib.gopher import STAT_COLUMNS
 from newsaudit.lib.minhash import MinHasher, page_line_hashes, remove_lines, signatures_parallel
-from newsaudit.steps.dedup.exact import CLUSTER_FIELDS, canonical_pages, cluster_fields, eligible_exact_keys
+from newsaudit.lib.spill import MAX_ROWS, KeyCounts
+from newsaudit.steps.dedup.exact import Keyed, assign, canonical, cluster_columns, page_keys
 from newsaudit.steps.dedup.params import DuplicatesParams
 from newsaudit.steps.dedup.repetition import with_repetition
 
@@ -49,6 +51,7 @@ KEY_COLUMNS = ("doc_id", "clean_text", "status", "is_error_page")
 class DedupStep:
     params: DuplicatesParams
     threads: int = 1  # threads computing MinHash signatures (speed only)
+    count_rows: int = MAX_ROWS  # frequent-line counts held in memory before spilling (memory only)
 
     name = "duplicates"
     needs = ("doc_id", "clean_text")
@@ -58,11 +61,17 @@ class DedupStep:
     def phases(self) -> list[Phase]:
         phases: list[Phase] = [
             Map("repetition", self.repetition),
-            Scan("canonical", self.page_keys, merge_frames, self.canonical, columns=KEY_COLUMNS),
+            Scan("canonical", self.page_keys, merge_tables, self.canonical, columns=KEY_COLUMNS),
         ]
         if self.params.frequent_line_pages > 0:
             phases.append(
-                Scan("frequent_lines", self.line_counts, merge_counts, self.frequent, columns=("clean_text",))
+                Scan(
+                    "frequent_lines",
+                    self.line_counts,
+                    KeyCounts.merge,
+                    self.frequent,
+                    columns=("clean_text",),
+                )
             )
         phases += [
             Components("near", self.nodes, self.signatures, self.lsh, self.clusters, columns=("clean_text",)),
@@ -75,42 +84,45 @@ class DedupStep:
     def repetition(self, batch: pd.DataFrame, state: State) -> pd.DataFrame:
         return with_repetition(batch, self.params)
 
-    def page_keys(self, batch: pd.DataFrame, state: State) -> pd.DataFrame:
-        """doc_id, cleaned length and exact key (None when not eligible) of every row."""
-        return pd.DataFrame(
-            {
-                "doc_id": batch["doc_id"].astype(str).to_numpy(),
-                "_len": batch["clean_text"].str.len().to_numpy(),
-                "_key": eligible_exact_keys(batch).to_numpy(),
-            },
-            index=batch.index,
-        )
+    def page_keys(self, batch: pd.DataFrame, state: State) -> pa.Table:
+        """Row, doc_id, cleaned length and exact key (null when not eligible) of every row."""
+        return page_keys(batch)
 
-    def canonical(self, meta: pd.DataFrame, state: State) -> dict[str, Any]:
-        repeated = meta["doc_id"].duplicated()
-        if repeated.any():
-            first = meta.loc[repeated, "doc_id"].iloc[0]
-            raise NewsauditError(f"pages table: doc_id {first!r} occurs more than once")
-        frame = meta[meta["_key"].notna()]
-        frame = frame.assign(_canon=pd.Series(dtype=object)) if frame.empty else canonical_pages(frame)
-        canon = frame.loc[frame["_canon"] == frame["doc_id"], ["doc_id"]]
-        canon = canon.assign(pos=np.arange(len(canon), dtype=np.int64))  # frame is in doc_id order
+    def canonical(self, table: pa.Table, state: State) -> dict[str, Any]:
+        keyed = canonical(table)
+        idx = np.arange(len(keyed.row))
+        frame = pd.DataFrame(
+            {
+                "rank": keyed.rank,
+                "length": keyed.length,
+                "canon": keyed.canon,
+                "node": keyed.node,
+                "doc_id": pd.array(keyed.doc_ids, dtype=pd.ArrowDtype(pa.string())),
+            },
+            index=pd.Index(keyed.row, dtype=np.int64),
+        )
+        is_canon = keyed.canon == idx
+        canon = pd.DataFrame(
+            {"pos": keyed.node[is_canon]}, index=pd.Index(keyed.row[is_canon], dtype=np.int64)
+        )
         return {"keyed": RowTable(frame), "canonical": RowTable(canon)}
 
-    def line_counts(self, batch: pd.DataFrame, state: State) -> tuple[np.ndarray, np.ndarray]:
+    def line_counts(self, batch: pd.DataFrame, state: State) -> KeyCounts:
         texts = batch.loc[state["canonical"].frame.index, "clean_text"].tolist()
-        return np.unique(page_line_hashes(texts), return_counts=True) if texts else _no_counts()
+        hashes = page_line_hashes(texts) if texts else np.empty(0, dtype=np.int64)
+        return KeyCounts.of(np.zeros(hashes.size, np.int64), hashes, max_rows=self.count_rows)
 
-    def frequent(self, merged: tuple[np.ndarray, np.ndarray], state: State) -> dict[str, Any]:
-        hashes, counts = merged
+    def frequent(self, merged: KeyCounts, state: State) -> dict[str, Any]:
         n_canon = len(state["canonical"].frame)
         if n_canon < self.params.frequent_line_pages:
             return {"frequent_lines": np.empty(0, dtype=np.int64)}
-        return {"frequent_lines": hashes[counts >= self.params.frequent_line_pages]}
+        kept = [rows["lo"][rows["count"] >= self.params.frequent_line_pages] for rows in merged.buckets()]
+        return {"frequent_lines": np.sort(np.concatenate(kept)) if kept else np.empty(0, dtype=np.int64)}
 
-    def nodes(self, state: State) -> list[str]:
-        canon = state["canonical"].frame
-        return canon.sort_values("pos")["doc_id"].tolist()
+    def nodes(self, state: State) -> pa.Array:
+        """The canonical pages' doc_ids, in node order (= doc_id order)."""
+        keyed = _keyed(state["keyed"].frame)
+        return keyed.doc_ids.filter(pa.array(keyed.canon == np.arange(len(keyed.row))))
 
     def signatures(self, batch: pd.DataFrame, state: State) -> Signatures:
         canon = state["canonical"].frame
@@ -126,48 +138,26 @@ class DedupStep:
         return LSH(p.num_perm, p.bands, p.rows, p.threshold, p.max_bucket_pairs)
 
     def clusters(self, result: Clusters, state: State) -> dict[str, Any]:
-        keyed = state["keyed"].frame
-        if keyed.empty:
-            return {
-                "clusters": RowTable(pd.DataFrame(columns=list(CLUSTER_FIELDS))),
-                "near_notes": result.notes,
-            }
-        ids = np.asarray(self.nodes(state), dtype=object)
-        fields = cluster_fields(keyed, ids, result.labels, result.signatures_of)
-        return {"clusters": RowTable(fields), "near_notes": result.notes}
+        keyed = _keyed(state["keyed"].frame)
+        fields, pointed = cluster_columns(keyed, result.labels, result.signatures_of)
+        return {"clusters": RowTable(fields), "cluster_ids": pointed, "near_notes": result.notes}
 
     def assign_clusters(self, batch: pd.DataFrame, state: State) -> pd.DataFrame:
-        fields = state["clusters"].frame
-        out = batch.copy()
-        full = pd.DataFrame(
-            {
-                "exact_dup_of": pd.Series(None, index=out.index, dtype=object),
-                "near_dup_cluster": pd.Series(None, index=out.index, dtype=object),
-                "is_representative": False,
-                "sim_to_representative": np.nan,
-            },
-            index=out.index,
-        )
-        for col in CLUSTER_FIELDS:
-            if len(fields):
-                full.loc[fields.index, col] = fields[col]
-            out[col] = full[col].to_numpy()
-        out["is_representative"] = out["is_representative"].astype(bool)
-        out["sim_to_representative"] = out["sim_to_representative"].astype(float)
-        return out
+        return assign(batch, state["clusters"].frame, state["cluster_ids"])
 
 
-def _no_counts() -> tuple[np.ndarray, np.ndarray]:
-    return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+def _keyed(frame: pd.DataFrame) -> Keyed:
+    """The keyed pages' arrays back from their row table (in doc_id order, whatever its order)."""
+    frame = frame.sort_values("rank", kind="stable")
+    return Keyed(
+        frame.index.to_numpy(np.int64),
+        frame["length"].to_numpy(np.int64),
+        frame["rank"].to_numpy(np.int64),
+        frame["canon"].to_numpy(np.int64),
+        frame["node"].to_numpy(np.int64),
+        pa.array(frame["doc_id"].array).cast(pa.string()),
+    )
 
 
-def merge_frames(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    return pd.concat(parts) if len(parts) > 1 else parts[0]
-
-
-def merge_counts(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
-    """Sum line-hash page counts of several batches (hashes sorted and unique, as np.unique gives)."""
-    hashes = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, dtype=np.int64)
-    counts = np.concatenate([p[1] for p in parts]) if parts else np.empty(0, dtype=np.int64)
-    uniq, inverse = np.unique(hashes, return_inverse=True)
-    return uniq, np.bincount(inverse, weights=counts, minlength=uniq.size).astype(np.int64)
+def merge_tables(parts: list[pa.Table]) -> pa.Table:
+    return pa.concat_tables(parts) if len(parts) > 1 else parts[0]

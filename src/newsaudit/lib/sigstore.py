@@ -1,0 +1,153 @@
+"""MinHash signatures on disk for the streaming engine: LSH and verification a band at a time.
+
+In memory, signatures cost ``num_perm`` x 4 bytes a page (512 B at 128) and the band keys of all
+pages another ``bands`` x 8 bytes, and the array of ``(n, bands, rows)`` uint64 that computes them
+three times that: at 10M pages tens of GB. :class:`SignatureStore` keeps the signatures in a ``.npy``
+file (``np.lib.format.open_memmap`` writes its header; rows are appended in arrival order with
+plain file writes, so written pages are the kernel's page cache, not this process's memory), then:
+
+1. one sequential pass in chunks computes every band key of every page and writes them band-major
+   to a second file;
+2. each band's keys (8 bytes a page) are read back alone, and its candidate pairs come from the same
+   :func:`~newsaudit.lib.minhash.band_pairs` as in memory; pair codes are merged into one sorted
+   unique array after each band;
+3. candidates are verified against the signature rows they name, read through a memory map opened
+   per chunk of pairs (at most two rows per pair are touched, and unmapped again).
+
+The result (labels, candidates, edges) is the one of
+:func:`~newsaudit.lib.minhash.cluster_labels` on the same signatures: same bands, same ranks, same
+verification arithmetic. What stays in memory is a few integers a page (arrival order, shingle
+count, rank, one band's keys, the labels).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from newsaudit.core.errors import NewsauditError
+from newsaudit.lib.graph import connected_labels
+from newsaudit.lib.minhash import band_keys, band_pairs, pair_codes
+
+CHUNK_ROWS = 65_536  # signature rows per sequential read (32 MB at 128 values)
+VERIFY_PAIRS = 50_000  # candidate pairs verified per memory map
+
+
+class SignatureStore:
+    """``n`` signatures of ``num_perm`` uint32 values in ``path`` (a ``.npy`` file, removed by
+    :meth:`close`), appended batch by batch with their node positions."""
+
+    def __init__(self, path: Path, n: int, num_perm: int) -> None:
+        self.path, self.keys_path = path, path.with_name(path.name + ".bands")
+        self.n, self.num_perm = n, num_perm
+        mm = np.lib.format.open_memmap(path, mode="w+", dtype=np.uint32, shape=(max(n, 1), num_perm))
+        self.offset = mm.offset
+        del mm
+        self.fh = path.open("r+b")
+        self.arrival = np.full(n, -1, dtype=np.int64)  # arrival index -> node position
+        self.sizes = np.zeros(n, dtype=np.int64)  # shingles per node position
+        self.count = 0
+
+    def __enter__(self) -> SignatureStore:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.fh.close()
+        self.path.unlink(missing_ok=True)
+        self.keys_path.unlink(missing_ok=True)
+
+    def append(self, positions: np.ndarray, matrix: np.ndarray, n_shingles: np.ndarray) -> None:
+        k = len(positions)
+        if self.count + k > self.n:
+            raise NewsauditError(f"signature store: more than {self.n} signatures appended")
+        if k:
+            row_bytes = 4 * self.num_perm
+            os.pwrite(
+                self.fh.fileno(),
+                np.ascontiguousarray(matrix, dtype=np.uint32).tobytes(),
+                self.offset + self.count * row_bytes,
+            )
+            self.arrival[self.count : self.count + k] = positions
+            self.sizes[positions] = n_shingles
+        self.count += k
+
+    def _check_complete(self) -> None:
+        if self.count != self.n or (self.n and np.unique(self.arrival).size != self.n):
+            raise NewsauditError(
+                f"signature store: {self.count} signatures for {self.n} nodes (each node exactly once)"
+            )
+
+    def _rows(self, lo: int, hi: int) -> np.ndarray:
+        """Rows ``lo..hi`` of arrival order, read (not mapped) into memory."""
+        self.fh.seek(self.offset + lo * 4 * self.num_perm)
+        return np.fromfile(self.fh, dtype=np.uint32, count=(hi - lo) * self.num_perm).reshape(
+            -1, self.num_perm
+        )
+
+    def _write_band_keys(self, bands: int, rows: int) -> None:
+        with self.keys_path.open("wb") as out:
+            out.truncate(bands * self.n * 8)
+            fd = out.fileno()
+            for lo in range(0, self.n, CHUNK_ROWS):
+                hi = min(self.n, lo + CHUNK_ROWS)
+                keys = band_keys(self._rows(lo, hi), bands, rows)
+                for b in range(bands):
+                    os.pwrite(fd, np.ascontiguousarray(keys[:, b]).tobytes(), (b * self.n + lo) * 8)
+
+    def _band(self, b: int) -> np.ndarray:
+        with self.keys_path.open("rb") as fh:
+            fh.seek(b * self.n * 8)
+            return np.fromfile(fh, dtype=np.uint64, count=self.n)
+
+    def signatures_of(self, positions: np.ndarray) -> np.ndarray:
+        """The signatures of node ``positions`` (read through a memory map, then copied)."""
+        at = np.empty(self.n, dtype=np.int64)
+        at[self.arrival] = np.arange(self.n)
+        mm = np.load(self.path, mmap_mode="r")
+        try:
+            return np.array(mm[at[np.asarray(positions, dtype=np.int64)]])
+        finally:
+            del mm
+
+    def _verify(self, cand: np.ndarray) -> np.ndarray:
+        """Estimated Jaccard of candidate pairs (node positions), chunk by chunk."""
+        at = np.empty(self.n, dtype=np.int64)
+        at[self.arrival] = np.arange(self.n)
+        sim = np.empty(len(cand), dtype=float)
+        for s in range(0, len(cand), VERIFY_PAIRS):
+            p = at[cand[s : s + VERIFY_PAIRS]]
+            mm = np.load(self.path, mmap_mode="r")
+            sim[s : s + VERIFY_PAIRS] = (mm[p[:, 0]] == mm[p[:, 1]]).mean(axis=1)
+            del mm
+        return sim
+
+    def cluster(
+        self, rank: np.ndarray, bands: int, rows: int, threshold: float, max_bucket_pairs: int
+    ) -> tuple[np.ndarray, int, int]:
+        """Component labels of the nodes (smallest node position; -1 without shingles), the number
+        of candidate pairs and of verified edges."""
+        self._check_complete()
+        n = self.n
+        if n == 0:
+            return np.empty(0, dtype=np.int64), 0, 0
+        self.fh.flush()
+        self._write_band_keys(bands, rows)
+        active = np.flatnonzero(self.sizes[self.arrival] > 0)  # arrival indices with shingles
+        node = self.arrival[active]
+        node_rank = np.asarray(rank)[node]
+        codes = np.empty(0, dtype=np.int64)
+        for b in range(bands):
+            pairs = band_pairs(self._band(b)[active], max_bucket_pairs, node_rank)
+            if len(pairs):
+                codes = np.union1d(codes, pair_codes(node[pairs], n))
+        cand = np.stack((codes // n, codes % n), axis=1) if codes.size else np.empty((0, 2), np.int64)
+        sim = self._verify(cand)
+        edges = cand[sim >= threshold]
+        labels = connected_labels(n, edges)
+        labels[self.sizes == 0] = -1
+        return labels, len(cand), len(edges)
