@@ -24,7 +24,7 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.preprocessing import normalize
 
 from newsaudit.core.errors import NewsauditError
-from newsaudit.steps.classify.model import normalise_text
+from newsaudit.steps.classify.model import preprocessor
 
 
 @dataclass(frozen=True)
@@ -36,12 +36,13 @@ class ViewSpec:
     ngram_range: tuple[int, int]
     max_features: int | None
     normalise: bool = True
+    lead_chars: int | None = None  # read only the first characters of a text (None: all)
 
     def _common(self) -> dict:
         # Off = scikit-learn's default preprocessing (lower-casing only), so "normalisation off"
         # tests accent folding, digit mapping and punctuation removal, not case.
         return {
-            "preprocessor": normalise_text if self.normalise else None,
+            "preprocessor": preprocessor(self.normalise, self.lead_chars),
             "analyzer": self.analyzer,
             "ngram_range": self.ngram_range,
         }
@@ -136,13 +137,22 @@ class CountViews:
             if min_sources > 1:
                 if groups is None:
                     raise NewsauditError("train.vocab_min_sources needs the rows' sources")
-                keep &= _groups_with_term(present, np.asarray(groups)[rows]) >= min_sources
+                fit_groups = np.asarray(groups)[rows]
+                # never more sources than the fit has (a small fit keeps terms common to all)
+                need = min(min_sources, len(np.unique(fit_groups)))
+                keep &= _groups_with_term(present, fit_groups) >= need
             cols = np.flatnonzero(keep)
             limit = view.spec.max_features
             if limit is not None and len(cols) > limit:
                 total = np.asarray(sub[:, cols].sum(axis=0)).ravel()
                 # Most frequent first; ties by term order, so the choice does not depend on the sort.
                 cols = np.sort(cols[np.argsort(-total, kind="stable")[:limit]])
+            if len(cols) == 0:
+                raise NewsauditError(
+                    f"train: no {view.spec.name} term passes min_df={self.min_df}"
+                    + (f" and vocab_min_sources={min_sources}" if min_sources > 1 else "")
+                    + f" on {len(rows)} rows"
+                )
             columns.append(cols)
             idfs.append(np.log((1.0 + len(rows)) / (1.0 + df[cols])) + 1.0)
         return Fold(self.views, columns, idfs)

@@ -36,7 +36,11 @@ log = logging.getLogger(__name__)
 
 
 def view_specs(params) -> list[ViewSpec]:
-    specs = [ViewSpec("word", "word", (1, params.word_ngram_max), params.word_max_features, params.normalise)]
+    specs = [
+        ViewSpec(
+            "word", "word", (1, params.word_ngram_max), params.word_max_features, params.normalise, params.lead_chars
+        )
+    ]
     if params.char_ngrams:
         specs.append(
             ViewSpec(
@@ -45,6 +49,7 @@ def view_specs(params) -> list[ViewSpec]:
                 (params.char_ngram_min, params.char_ngram_max),
                 params.char_max_features,
                 params.normalise,
+                params.lead_chars,
             )
         )
     return specs
@@ -61,7 +66,7 @@ def training_frame(labels: pd.DataFrame, params) -> pd.DataFrame:
     web = frame["origin"].eq("web")
     if params.web_negatives == "none":
         frame = frame[~web]
-    elif params.web_negatives == "screened":
+    elif params.web_negatives == "screened" and web.any():
         if "violence_hits" not in frame:
             raise NewsauditError("train.web_negatives: screened needs the labels' violence_hits column")
         frame = frame[~web | frame["violence_hits"].eq(0)]

@@ -43,15 +43,16 @@ BUNDLE_FORMAT = 2
 class TrainParams(Section):
     seed: int = 13
     normalise: bool = True  # lower-case, fold accents, digits -> 0, punctuation -> space
+    lead_chars: int | None = 2500  # features from the first characters of a text only (None: all)
     word_ngram_max: int = 2
     min_df: int = 2
     word_max_features: int | None = 200_000
-    char_ngrams: bool = False
+    char_ngrams: bool = True
     char_ngram_min: int = 3
     char_ngram_max: int = 5
     char_max_features: int | None = 200_000
-    vocab_min_sources: int = 0  # keep terms found in at least this many training sources (0 = all)
-    c_grid: list[float] = [4.0]
+    vocab_min_sources: int = 3  # keep terms found in at least this many training sources (0 = all)
+    c_grid: list[float] = [16.0]
     class_weight: Literal["balanced"] | None = "balanced"
     # loso: mean average precision over sources scored out-of-source; dev: AP on the dev split
     selection: Literal["dev", "loso"] = "loso"

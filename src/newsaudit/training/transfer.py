@@ -84,9 +84,20 @@ def score_summary(y, score, t: float, n_boot: int, seed: int) -> dict[str, Any]:
 
 
 def leave_one_source_out(
-    views: CountViews, frame: pd.DataFrame, params, c: float, shipped_decision: float, n_boot: int, seed: int
+    views: CountViews,
+    frame: pd.DataFrame,
+    params,
+    c: float,
+    shipped_decision: float,
+    n_boot: int,
+    seed: int,
+    score=None,
 ) -> tuple[dict[str, Any], pd.DataFrame]:
-    """Per ConfliBERT source: the recipe without it, all its rows scored. Returns (table, scores)."""
+    """Per ConfliBERT source: the recipe without it, all its rows scored. Returns (table, scores).
+
+    ``score(model, rows)`` replaces the model's decision function (the ablation's passage pooling).
+    """
+    score = score or (lambda model, rows: model.decision(views, rows))
     origin, source, split = (frame[k].to_numpy() for k in ("origin", "source", "split"))
     fit_rows = np.flatnonzero(np.isin(split, ["train", "dev"]))
     out, scored = {}, []
@@ -94,7 +105,7 @@ def leave_one_source_out(
         done = recipe.run(views, frame, fit_rows[source[fit_rows] != src], params, c)
         held = np.flatnonzero(source == src)
         y = frame["conflict_event"].to_numpy()[held]
-        d = done.model.decision(views, held)
+        d = score(done.model, held)
         nested = float(done.rule["decision"])
         row = score_summary(y, d, shipped_decision, n_boot, seed)
         row["at_nested_threshold"] = {**at_threshold(y, d, nested), "decision_threshold": nested}
@@ -104,12 +115,13 @@ def leave_one_source_out(
 
 
 def dev_set_scores(
-    views: CountViews, frame: pd.DataFrame, dev_rows: np.ndarray, dev: pd.DataFrame, params, c: float
+    views: CountViews, frame: pd.DataFrame, dev_rows: np.ndarray, dev: pd.DataFrame, params, c: float, score=None
 ) -> np.ndarray:
     """Decision values of the dev texts from models trained without their collection's pool texts.
 
     ``dev_rows`` are the dev texts' rows in ``views`` (never in ``frame``'s training rows).
     """
+    score = score or (lambda model, rows: model.decision(views, rows))
     source, split = frame["source"].to_numpy(), frame["split"].to_numpy()
     train = np.flatnonzero(split == "train")
     out = np.full(len(dev), np.nan)
@@ -119,7 +131,7 @@ def dev_set_scores(
             continue
         rows = train[source[train] != f"web_{pool}"]
         rows = recipe.reliable_negatives(views, frame, rows, params, c)
-        out[mine] = recipe.fit(views, frame, rows, params, c).decision(views, dev_rows[mine])
+        out[mine] = score(recipe.fit(views, frame, rows, params, c), dev_rows[mine])
     if np.isnan(out).any():
         raise ValueError("dev set: a dataset without a pool collection")  # GOLD_FILES and POOL_SOURCES disagree
     return out
@@ -143,6 +155,15 @@ def dev_set_summary(dev: pd.DataFrame, score: np.ndarray, t: float, prob: np.nda
         return [{"id": str(ids[i]), "score": float(shown[i]), "rank": int(rank[i])} for i in idx]
 
     tp = int((score[pos] >= t).sum())
+    by_sample = {}
+    for sample in sorted(dev["sample"].unique()):
+        neg = negatives & dev["sample"].eq(sample).to_numpy()
+        by_sample[sample] = {
+            "not": int(neg.sum()),
+            "false_positives": int((neg & fp).sum()),
+            "false_positive_rate": float((neg & fp).sum() / neg.sum()) if neg.any() else None,
+            "false_positive_rate_ci": fpr_interval(int((neg & fp).sum()), int(neg.sum())),
+        }
     return {
         "n": int(len(dev)),
         "conflict": int(len(pos)),
@@ -151,6 +172,7 @@ def dev_set_summary(dev: pd.DataFrame, score: np.ndarray, t: float, prob: np.nda
         "false_positives": int(fp.sum()),
         "false_positive_rate": float(fp.sum() / negatives.sum()) if negatives.any() else None,
         "false_positive_rate_ci": fpr_interval(int(fp.sum()), int(negatives.sum())),
+        "by_sample": by_sample,
         "true_positives": tp,
         "precision": tp / (tp + int(fp.sum())) if tp + fp.sum() else None,
         "recall": tp / len(pos) if len(pos) else None,
