@@ -148,12 +148,23 @@ def plain_vocabularies(pipe: Pipeline) -> Pipeline:
     return pipe
 
 
+def drop_process_state(model: Any) -> None:
+    """Remove scikit-learn caches that hold a memory address, in place, so equal models dump to
+    equal bytes: vectorisers keep ``_stop_words_id = id(self.stop_words)`` (``id(None)`` differs
+    between processes) to skip re-checking stop words; without it they simply check again."""
+    for calibrated in getattr(model, "calibrated_classifiers_", []):
+        features = calibrated.estimator.named_steps["features"]
+        for _, vec in features.transformer_list:
+            vec.__dict__.pop("_stop_words_id", None)
+
+
 def save_model(bundle: dict[str, Any], path: Path) -> None:
     import zipfile
 
     import skops.io as sio
 
     path.parent.mkdir(parents=True, exist_ok=True)
+    drop_process_state(bundle["model"])
     # The schema is verbose JSON (one object per vocabulary entry): deflate shrinks it ~20x.
     sio.dump(bundle, path, compression=zipfile.ZIP_DEFLATED, compresslevel=6)
     canonical_skops(path)  # equal models, equal bytes (and equal hashes in dvc.lock)
