@@ -14,6 +14,8 @@ and the false-positive rate at most ``max_fpr`` (sources without positives: BBC 
 i.e. general news and web text). "Above which" means at that value and every higher one, so a
 source whose precision dips again higher up moves the threshold up. Precision depends on the base
 rate; the FPR bound on general text is what keeps precision on a crawl with few conflict events.
+Precision is not judged where fewer than ``min_flagged`` of a source's texts are flagged (a
+precision of 0/1 at the very top would otherwise forbid every threshold).
 """
 
 from __future__ import annotations
@@ -168,8 +170,8 @@ def _lowest_safe(decision: np.ndarray, y: np.ndarray, candidates: np.ndarray, pa
     tp = np.concatenate([[0], np.cumsum(yy)])[flagged]
     fp = flagged - tp
     if yy.any():
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ok = np.where(flagged > 0, tp / np.maximum(flagged, 1) >= params.min_precision, True)
+        # precision over a handful of flagged texts is noise: judged from min_flagged texts on
+        ok = (flagged < params.min_flagged) | (tp / np.maximum(flagged, 1) >= params.min_precision)
     else:
         ok = fp / max(len(yy), 1) <= params.max_fpr
     # candidates ascend; the safe region is the suffix after the last failure

@@ -66,6 +66,7 @@ class TrainParams(Section):
     threshold_rule: Literal["precision", "best_f1", "dev_best_f1"] = "precision"
     min_precision: float = 0.9
     max_fpr: float = 0.01
+    min_flagged: int = 20  # precision is judged where at least this many of a source's texts are flagged
 
 
 @contextmanager
