@@ -67,10 +67,34 @@ def test_error_sample_is_short_and_ordered():
 def _dev_frame() -> pd.DataFrame:
     """A tiny stand-in for the web-news dev set: two conflict texts, calm ones, one unsure."""
     rows = [
-        ("dragnet", "1", "random", "conflict", "militants attacked a police post in Sukma and killed 9 officers"),
-        ("dragnet", "2", "random", "not", "the local football club from Cali won the cup final after extra time"),
-        ("dragnet", "3", "random", "not", "voters in Quetta went to the polls on sunday in a peaceful election"),
-        ("cleaneval-final", "4", "lexicon_screened", "conflict", "a bomb exploded in a market in Mosul, killing 12 people"),
+        (
+            "dragnet",
+            "1",
+            "random",
+            "conflict",
+            "militants attacked a police post in Sukma and killed 9 officers",
+        ),
+        (
+            "dragnet",
+            "2",
+            "random",
+            "not",
+            "the local football club from Cali won the cup final after extra time",
+        ),
+        (
+            "dragnet",
+            "3",
+            "random",
+            "not",
+            "voters in Quetta went to the polls on sunday in a peaceful election",
+        ),
+        (
+            "cleaneval-final",
+            "4",
+            "lexicon_screened",
+            "conflict",
+            "a bomb exploded in a market in Mosul, killing 12 people",
+        ),
         ("cleaneval-final", "5", "lexicon_screened", "not", "a new hospital opened in Imphal with 40 beds"),
         ("cleaneval-final", "6", "lexicon_screened", "unsure", "police arrested 5 men in Cali after a fight"),
     ]
@@ -98,7 +122,16 @@ def test_evaluate_is_deterministic_and_measures_transfer(tmp_path, make_labels, 
     assert (dev["n"], dev["conflict"], dev["not"], dev["unsure"]) == (6, 2, 3, 1)
     assert [t["id"] for t in dev["conflict_texts"]] and dev["recall"] == 1.0
     assert set(dev["by_sample"]) == {"random", "lexicon_screened"}
-    assert {"roc", "pr", "confusion", "calibration", "loso", "threshold_curve", "webnews_dev_scores", "errors"} <= set(plots)
+    assert {
+        "roc",
+        "pr",
+        "confusion",
+        "calibration",
+        "loso",
+        "threshold_curve",
+        "webnews_dev_scores",
+        "errors",
+    } <= set(plots)
     assert set(plots["threshold_curve"]["source"]) == {"cased", "lower", "nopunct", "webnews_dev"}
     assert m1["confusion_matrix"]["matrix"][1][1] == m1["test"]["confusion"]["tp"]
     assert set(m1["targets"]) and all(t["met"] in (True, False, None) for t in m1["targets"].values())
@@ -117,7 +150,10 @@ def test_targets_report_the_worst_source():
     }
     t = targets(metrics)
     assert t["loso pr_auc (every source with conflict events)"] == {
-        "value": 0.85, "target": 0.9, "kind": "at least", "met": False
+        "value": 0.85,
+        "target": 0.9,
+        "kind": "at least",
+        "met": False,
     }
     assert t["BBC false-positive rate, BBC held out"]["met"] is False
     assert t["webnews_dev recall"]["met"] is True
@@ -180,5 +216,13 @@ def test_train_and_evaluate_stages_write_their_outputs(tmp_path, make_labels, sm
     )
     args.func(args)
     assert json.loads(classifier.read_text())["test"]["f1"] > 0.9
-    expected = ["calibration.csv", "confusion.csv", "errors.csv", "loso.csv", "pr.csv", "roc.csv", "threshold_curve.csv"]
+    expected = [
+        "calibration.csv",
+        "confusion.csv",
+        "errors.csv",
+        "loso.csv",
+        "pr.csv",
+        "roc.csv",
+        "threshold_curve.csv",
+    ]
     assert sorted(p.name for p in plots.iterdir()) == expected

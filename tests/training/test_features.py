@@ -30,7 +30,10 @@ def reference(rows: list[int], min_df: int, char_max: int | None) -> FeatureUnio
         return TfidfVectorizer(preprocessor=normalise_text, min_df=min_df, sublinear_tf=True, **kw)
 
     union = FeatureUnion(
-        [("word", vec(ngram_range=(1, 2))), ("char", vec(analyzer="char_wb", ngram_range=(3, 4), max_features=char_max))]
+        [
+            ("word", vec(ngram_range=(1, 2))),
+            ("char", vec(analyzer="char_wb", ngram_range=(3, 4), max_features=char_max)),
+        ]
     )
     return union.fit([TEXTS[i] for i in rows])
 
@@ -42,13 +45,17 @@ def test_fold_matches_tfidf_vectorizer_fitted_on_the_same_rows(min_df):
     fold = views.fold(rows)
     ref = reference(rows.tolist(), min_df, None)
     assert fold.feature_names().tolist() == ref.get_feature_names_out().tolist()
-    np.testing.assert_allclose(fold.transform(np.arange(len(TEXTS))).toarray(), ref.transform(TEXTS).toarray(), atol=1e-12)
+    np.testing.assert_allclose(
+        fold.transform(np.arange(len(TEXTS))).toarray(), ref.transform(TEXTS).toarray(), atol=1e-12
+    )
 
 
 def test_max_features_keeps_the_most_frequent_terms_like_sklearn():
     views = CountViews(TEXTS, [CHAR], 1)
     fold = views.fold(np.arange(len(TEXTS)))
-    ref = TfidfVectorizer(preprocessor=normalise_text, analyzer="char_wb", ngram_range=(3, 4), max_features=50).fit(TEXTS)
+    ref = TfidfVectorizer(
+        preprocessor=normalise_text, analyzer="char_wb", ngram_range=(3, 4), max_features=50
+    ).fit(TEXTS)
     # sklearn breaks frequency ties in no stated order; the counts of the kept terms must agree
     assert len(fold.columns[0]) == 50
     counts = np.asarray(views.views[0].counts.sum(axis=0)).ravel()
@@ -63,7 +70,9 @@ def test_shipped_vectoriser_with_the_fold_vocabulary_and_idf_gives_the_same_matr
     fold = views.fold(rows)
     vec = WORD.vectorizer(fold.vocabularies()["word"])
     vec.idf_ = fold.idf[0]
-    np.testing.assert_allclose(vec.transform(TEXTS).toarray(), fold.transform(np.arange(len(TEXTS))).toarray(), atol=1e-6)
+    np.testing.assert_allclose(
+        vec.transform(TEXTS).toarray(), fold.transform(np.arange(len(TEXTS))).toarray(), atol=1e-6
+    )
 
 
 def test_min_sources_keeps_only_terms_shared_by_enough_groups():

@@ -35,7 +35,9 @@ def _labels_with_web(make_labels) -> pd.DataFrame:
 
 @pytest.mark.parametrize("mode, web_rows", [("none", 0), ("screened", 2), ("all", 4), ("pu", 4)])
 def test_training_frame_uses_the_web_pool_as_asked(make_labels, mode, web_rows):
-    frame = recipe.training_frame(_labels_with_web(make_labels), TrainParams(web_negatives=mode, web_weight=0.5))
+    frame = recipe.training_frame(
+        _labels_with_web(make_labels), TrainParams(web_negatives=mode, web_weight=0.5)
+    )
     web = frame[frame["origin"] == "web"]
     assert len(web) == web_rows
     assert (web["weight"] == 0.5).all() and (frame.loc[frame["origin"] != "web", "weight"] == 1.0).all()
@@ -46,8 +48,8 @@ def test_rule_threshold_hand_computed():
     oos = pd.DataFrame(
         {
             "source": ["a"] * 6 + ["bbc"] * 4,
-            "y": [1, 1, 0, 1, 0, 0] + [0, 0, 0, 0],
-            "decision": [3.0, 2.5, 2.0, 1.0, 0.5, 0.0] + [2.2, 0.4, 0.2, 0.1],
+            "y": [*[1, 1, 0, 1, 0, 0], *[0, 0, 0, 0]],
+            "decision": [*[3.0, 2.5, 2.0, 1.0, 0.5, 0.0], *[2.2, 0.4, 0.2, 0.1]],
         }
     )
     out = recipe.rule_threshold(oos, params)
@@ -68,15 +70,25 @@ def test_precision_over_too_few_flagged_texts_is_not_judged():
 
 
 def test_reliable_negatives_drop_the_pool_text_that_looks_positive(make_labels):
-    params = TrainParams(web_negatives="pu", pu_folds=2, c_grid=[4.0], min_df=1, word_max_features=None,
-                         char_ngrams=False, vocab_min_sources=0, lead_chars=None)
+    params = TrainParams(
+        web_negatives="pu",
+        pu_folds=2,
+        c_grid=[4.0],
+        min_df=1,
+        word_max_features=None,
+        char_ngrams=False,
+        vocab_min_sources=0,
+        lead_chars=None,
+    )
     frame = recipe.training_frame(_labels_with_web(make_labels), params)
     views = views_for(frame, params)
     rows = np.flatnonzero(frame["split"].to_numpy() == "train")
     kept = recipe.reliable_negatives(views, frame, rows, params, 4.0)
     dropped = frame.loc[sorted(set(rows) - set(kept)), "text"].tolist()
     assert "gunmen attacked a police post and killed 4 officers" in dropped
-    assert not {"a recipe for apple pie with cinnamon", "new phones and laptops on sale this week"} & set(dropped)
+    assert not {"a recipe for apple pie with cinnamon", "new phones and laptops on sale this week"} & set(
+        dropped
+    )
     assert set(kept) >= set(rows[frame["origin"].to_numpy()[rows] != "web"])  # labelled rows all stay
 
 
@@ -87,4 +99,6 @@ def test_the_assembled_pipeline_scores_like_the_fast_path(make_labels, small_tra
     fitted = recipe.fit(views, frame, rows, small_train_params, 4.0)
     pipe = assemble_pipeline(fitted)
     every = np.arange(len(frame))
-    np.testing.assert_allclose(pipe.decision_function(frame["text"]), fitted.decision(views, every), atol=1e-5)
+    np.testing.assert_allclose(
+        pipe.decision_function(frame["text"]), fitted.decision(views, every), atol=1e-5
+    )

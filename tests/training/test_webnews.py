@@ -34,7 +34,9 @@ def test_the_committed_dev_set_reads_with_its_stated_size_and_base_rate(external
 def test_dragnet_comments_and_cleaneval_markup_are_removed():
     raw = b"Title\nThe story.\n\n!@#$%^&*() COMMENTS\nreader: great\n"
     assert gold_text("dragnet", raw) == "Title\nThe story."
-    assert gold_text("cleaneval-final", b"URL: http://x.org/a\n<p>First para.\n<h>Head\n") == "First para.\nHead"
+    assert (
+        gold_text("cleaneval-final", b"URL: http://x.org/a\n<p>First para.\n<h>Head\n") == "First para.\nHead"
+    )
 
 
 @pytest.mark.parametrize(
@@ -56,7 +58,9 @@ def test_bad_dev_rows_are_named(tmp_path, row, message):
 
 def test_a_duplicated_dev_id_is_an_error(tmp_path):
     path = tmp_path / "labels.csv"
-    path.write_text("dataset,doc_id,sample,label\ndragnet,1,random,not\ndragnet,1,random,not\n", encoding="utf-8")
+    path.write_text(
+        "dataset,doc_id,sample,label\ndragnet,1,random,not\ndragnet,1,random,not\n", encoding="utf-8"
+    )
     with pytest.raises(NewsauditError, match="listed twice"):
         read_devset(path, tmp_path)
 
@@ -69,12 +73,19 @@ def test_near_copies_find_an_edited_copy_and_not_a_different_text():
 
 
 def test_the_pool_never_holds_a_dev_text(external):
-    pool, report = load_web_pool(WebPoolParams(sources=["dragnet", "cleaneval"], external=str(external), dev_labels=str(DEV)))
+    pool, report = load_web_pool(
+        WebPoolParams(sources=["dragnet", "cleaneval"], external=str(external), dev_labels=str(DEV))
+    )
     dev = read_devset(DEV, external)
     dev_ids = set(dev["dataset"] + "/" + dev["doc_id"])
     assert not dev_ids & set(pool["dataset"] + "/" + pool["doc_id"])
     assert not near_copies(pool["text"].tolist(), dev["text"].tolist(), 0.5).any()
     for src, counts in report["by_source"].items():
-        accounted = counts["dev_set_ids"] + counts["empty"] + counts["other_language"] + counts["near_copy_of_dev_text"]
+        accounted = (
+            counts["dev_set_ids"]
+            + counts["empty"]
+            + counts["other_language"]
+            + counts["near_copy_of_dev_text"]
+        )
         assert counts["kept"] + accounted == counts["files"], src
     assert set(pool["language"]) == {"en"}

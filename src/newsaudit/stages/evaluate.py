@@ -36,7 +36,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     # classifier.json, not evaluate.json: other documents name the file
     p.add_argument("--metrics", default=str(paths.metrics("classifier")))
     p.add_argument("--plots", default=str(paths.CLASSIFIER_PLOTS))
-    p.add_argument("--webnews-dev", default=str(paths.WEBNEWS_DEV), help="hand labels of the web-news dev set")
+    p.add_argument(
+        "--webnews-dev", default=str(paths.WEBNEWS_DEV), help="hand labels of the web-news dev set"
+    )
     p.add_argument("--external", default=str(paths.EXTERNAL), help="fetched datasets (the dev set's texts)")
     p.set_defaults(func=run)
 
@@ -71,4 +73,11 @@ def run(args: argparse.Namespace) -> None:
         args.metrics,
     )
     for name, t in metrics["targets"].items():
-        log.info("target %s: %s %s, measured %s (%s)", name, t["kind"], t["target"], t["value"], "met" if t["met"] else "NOT met")
+        log.info(
+            "target %s: %s %s, measured %s (%s)",
+            name,
+            t["kind"],
+            t["target"],
+            t["value"],
+            "met" if t["met"] else "NOT met",
+        )

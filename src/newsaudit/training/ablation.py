@@ -45,8 +45,14 @@ class Variant:
 
 
 FIRST_SHIPPED = {
-    "web_negatives": "none", "c_grid": [16.0], "threshold_rule": "best_f1", "char_ngrams": False,
-    "vocab_min_sources": 0, "normalise": True, "class_weight": "balanced", "lead_chars": None,
+    "web_negatives": "none",
+    "c_grid": [16.0],
+    "threshold_rule": "best_f1",
+    "char_ngrams": False,
+    "vocab_min_sources": 0,
+    "normalise": True,
+    "class_weight": "balanced",
+    "lead_chars": None,
 }
 
 
@@ -60,13 +66,21 @@ def variants(shipped: TrainParams) -> list[Variant]:
             FIRST_SHIPPED,
             screen_negatives=True,
         ),
-        Variant("normalise_flipped", f"text normaliser {'off' if shipped.normalise else 'on'}", {"normalise": not shipped.normalise}),
+        Variant(
+            "normalise_flipped",
+            f"text normaliser {'off' if shipped.normalise else 'on'}",
+            {"normalise": not shipped.normalise},
+        ),
         Variant(
             "lead_chars_flipped",
             "whole text" if shipped.lead_chars else "first 2,500 characters only",
             {"lead_chars": None if shipped.lead_chars else 2500},
         ),
-        Variant("screening_flipped", "ConfliBERT negatives matching the violence lexicon: kept as negatives (flipped)", flip_screening=True),
+        Variant(
+            "screening_flipped",
+            "ConfliBERT negatives matching the violence lexicon: kept as negatives (flipped)",
+            flip_screening=True,
+        ),
         Variant(
             "class_weight_flipped",
             "no class weights" if shipped.class_weight else "balanced class weights",
@@ -79,7 +93,11 @@ def variants(shipped: TrainParams) -> list[Variant]:
         ),
     ]
     rows += [
-        Variant(f"vocab_min_sources_{k}", f"vocabulary: terms in at least {k} training sources" if k else "vocabulary: all terms", {"vocab_min_sources": k})
+        Variant(
+            f"vocab_min_sources_{k}",
+            f"vocabulary: terms in at least {k} training sources" if k else "vocabulary: all terms",
+            {"vocab_min_sources": k},
+        )
         for k in (0, 2, 3, 4)
         if k != shipped.vocab_min_sources
     ]
@@ -89,10 +107,18 @@ def variants(shipped: TrainParams) -> list[Variant]:
         "all": "all web text as negatives",
         "pu": "web text as unlabelled data (two-step PU)",
     }
-    rows += [Variant(f"web_{k}", what, {"web_negatives": k}) for k, what in web.items() if k != shipped.web_negatives]
-    rows += [Variant(f"C_{c:g}", f"C = {c:g}", {"c_grid": [c]}) for c in (4.0, 16.0, 64.0) if [c] != shipped.c_grid]
     rows += [
-        Variant("threshold_best_f1", "threshold: best pooled out-of-source F1", {"threshold_rule": "best_f1"}),
+        Variant(f"web_{k}", what, {"web_negatives": k})
+        for k, what in web.items()
+        if k != shipped.web_negatives
+    ]
+    rows += [
+        Variant(f"C_{c:g}", f"C = {c:g}", {"c_grid": [c]}) for c in (4.0, 16.0, 64.0) if [c] != shipped.c_grid
+    ]
+    rows += [
+        Variant(
+            "threshold_best_f1", "threshold: best pooled out-of-source F1", {"threshold_rule": "best_f1"}
+        ),
         Variant("min_precision_0.8", "threshold rule with min_precision 0.8", {"min_precision": 0.8}),
         Variant("max_fpr_0.02", "threshold rule with max_fpr 0.02", {"max_fpr": 0.02}),
         Variant(
@@ -125,19 +151,28 @@ def passage_scorer(views: CountViews, texts: list[str], words: int = 60, stride:
     return score
 
 
-def variant_labels(frames, pairs, pool, label_params: LabelsParams, screen: bool | None, flip: bool) -> pd.DataFrame:
+def variant_labels(
+    frames, pairs, pool, label_params: LabelsParams, screen: bool | None, flip: bool
+) -> pd.DataFrame:
     """The labels with ConfliBERT's negative screening set (``screen``) or flipped (``flip``)."""
     datasets = dict(label_params.datasets)
     for name, rule in datasets.items():
         if rule.negatives == "rest" and name != "BBC_News":
-            value = (not rule.screen_negatives) if flip else (rule.screen_negatives if screen is None else screen)
+            value = (
+                (not rule.screen_negatives) if flip else (rule.screen_negatives if screen is None else screen)
+            )
             datasets[name] = DatasetRule(**{**rule.model_dump(), "screen_negatives": value})
     params = label_params.model_copy(update={"datasets": datasets})
     return build_labels(frames, pairs, params, pool)[0]
 
 
 def measure(
-    labels: pd.DataFrame, dev: pd.DataFrame, params: TrainParams, n_boot: int, seed: int, pool_passages: bool = False
+    labels: pd.DataFrame,
+    dev: pd.DataFrame,
+    params: TrainParams,
+    n_boot: int,
+    seed: int,
+    pool_passages: bool = False,
 ) -> dict[str, Any]:
     """One row of the table: the recipe on train+dev, then leave-one-source-out and the dev set."""
     with one_thread():
@@ -207,7 +242,13 @@ def verdict(row: dict[str, Any], base: dict[str, Any], tolerance: float) -> str:
             return False
         return a > b + tolerance if higher_is_better else a < b - tolerance
 
-    checks = [("min_pr_auc", True), ("mean_pr_auc", True), ("min_f1", True), ("BBC_fpr", False), ("dev_fpr", False)]
+    checks = [
+        ("min_pr_auc", True),
+        ("mean_pr_auc", True),
+        ("min_f1", True),
+        ("BBC_fpr", False),
+        ("dev_fpr", False),
+    ]
     lost = [k for k, hi in checks if worse(k, hi)]
     won = [k for k, hi in checks if better(k, hi)]
     if won and not lost:
@@ -220,8 +261,16 @@ def verdict(row: dict[str, Any], base: dict[str, Any], tolerance: float) -> str:
 
 
 def run_ablation(
-    frames, pairs, pool, dev: pd.DataFrame, label_params: LabelsParams, shipped: TrainParams,
-    n_boot: int = 0, seed: int = 7, tolerance: float = 0.005, only: list[str] | None = None,
+    frames,
+    pairs,
+    pool,
+    dev: pd.DataFrame,
+    label_params: LabelsParams,
+    shipped: TrainParams,
+    n_boot: int = 0,
+    seed: int = 7,
+    tolerance: float = 0.005,
+    only: list[str] | None = None,
 ) -> tuple[dict[str, Any], dict[str, float]]:
     """Every variant's row and verdict. Returns (results, seconds per row)."""
     rows, seconds = {}, {}
@@ -234,7 +283,12 @@ def run_ablation(
         measured = measure(labels, dev, params, n_boot, seed, v.pool_passages)
         rows[v.name] = {"what": v.what, "changes": v.train, **measured}
         seconds[v.name] = time.perf_counter() - start
-        log.info("ablation %s: %s (%.0f s)", v.name, {k: rows[v.name][k] for k in ("min_pr_auc", "min_f1", "dev_fp")}, seconds[v.name])
+        log.info(
+            "ablation %s: %s (%.0f s)",
+            v.name,
+            {k: rows[v.name][k] for k in ("min_pr_auc", "min_f1", "dev_fp")},
+            seconds[v.name],
+        )
     base = rows["shipped"]
     for name, row in rows.items():
         row["verdict"] = "shipped" if name == "shipped" else verdict(row, base, tolerance)

@@ -106,7 +106,9 @@ def targets(metrics: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "webnews_dev roc_auc": dev.get("roc_auc"),
         "webnews_dev precision": dev.get("precision"),
         "webnews_dev recall": dev.get("recall"),
-        "loso pr_auc (every source with conflict events)": min((m["pr_auc"] for m in two_class.values()), default=None),
+        "loso pr_auc (every source with conflict events)": min(
+            (m["pr_auc"] for m in two_class.values()), default=None
+        ),
         "loso f1 at the shipped threshold (every source with conflict events)": min(
             (m["f1"] for m in two_class.values()), default=None
         ),
@@ -116,7 +118,12 @@ def targets(metrics: dict[str, Any]) -> dict[str, dict[str, Any]]:
     for name, (bound, kind) in TARGETS.items():
         v = values[name]
         met = None if v is None else (v >= bound if kind == "min" else v <= bound)
-        out[name] = {"value": v, "target": bound, "kind": "at least" if kind == "min" else "at most", "met": met}
+        out[name] = {
+            "value": v,
+            "target": bound,
+            "kind": "at least" if kind == "min" else "at most",
+            "met": met,
+        }
     return out
 
 
@@ -128,7 +135,11 @@ def _in_domain(labels: pd.DataFrame, bundle: dict[str, Any], params: EvaluatePar
     overall = binary_metrics(y, prob, threshold)
     overall["ci"] = transfer.bootstrap(y, prob, threshold, params.n_bootstrap, params.seed)
     per = {
-        src: {k: v for k, v in m.items() if k in ("n", "positives", "precision", "recall", "f1", "false_positive_rate")}
+        src: {
+            k: v
+            for k, v in m.items()
+            if k in ("n", "positives", "precision", "recall", "f1", "false_positive_rate")
+        }
         for src, m in per_source(test, prob, threshold).items()
     }
     return test, y, prob, overall, per
@@ -175,10 +186,19 @@ def evaluate(
                 "shipped_model": {
                     k: v
                     for k, v in transfer.dev_set_summary(dev, shipped, threshold).items()
-                    if k in ("false_positives", "false_positive_rate", "true_positives", "flagged_not", "conflict_texts")
+                    if k
+                    in (
+                        "false_positives",
+                        "false_positive_rate",
+                        "true_positives",
+                        "flagged_not",
+                        "conflict_texts",
+                    )
                 },
             }
-            curve_scores.append(pd.DataFrame({"source": "webnews_dev", "y": dev["y"].to_numpy(), "decision": held}))
+            curve_scores.append(
+                pd.DataFrame({"source": "webnews_dev", "y": dev["y"].to_numpy(), "decision": held})
+            )
             plots["webnews_dev_scores"] = pd.DataFrame(
                 {
                     "dataset": dev["dataset"],

@@ -90,7 +90,9 @@ class Fold:
         return {v.spec.name: v.terms[c].tolist() for v, c in zip(self.views, self.columns, strict=True)}
 
     def feature_names(self) -> np.ndarray:
-        names = [f"{v.spec.name}__{t}" for v, c in zip(self.views, self.columns, strict=True) for t in v.terms[c]]
+        names = [
+            f"{v.spec.name}__{t}" for v, c in zip(self.views, self.columns, strict=True) for t in v.terms[c]
+        ]
         return np.asarray(names, dtype=object)
 
 

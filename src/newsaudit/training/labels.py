@@ -70,7 +70,11 @@ def _default_rules() -> dict[str, DatasetRule]:
 
 
 class WebPoolParams(Section):
-    sources: list[Literal["dragnet", "cleaneval", "trafilatura-eval"]] = ["dragnet", "cleaneval", "trafilatura-eval"]
+    sources: list[Literal["dragnet", "cleaneval", "trafilatura-eval"]] = [
+        "dragnet",
+        "cleaneval",
+        "trafilatura-eval",
+    ]
     external: str = str(paths.EXTERNAL)
     dev_labels: str = str(paths.WEBNEWS_DEV)  # these ids are never pool texts
     languages: list[str] = ["en"]
@@ -279,7 +283,7 @@ def build_labels(
         },
         "rule_outcome_by_source_split": status_counts,
         "web_pool": {
-            src: {"rows": int(len(g)), "without_violence_terms": int((g["violence_hits"] == 0).sum())}
+            src: {"rows": len(g), "without_violence_terms": int((g["violence_hits"] == 0).sum())}
             for src, g in labelled[labelled["origin"] == "web"].groupby("source")
         },
         "leakage": leak,

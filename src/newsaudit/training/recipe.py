@@ -20,10 +20,9 @@ precision of 0/1 at the very top would otherwise forbid every threshold).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
-
-import logging
 
 import numpy as np
 import pandas as pd
@@ -40,7 +39,12 @@ log = logging.getLogger(__name__)
 def view_specs(params) -> list[ViewSpec]:
     specs = [
         ViewSpec(
-            "word", "word", (1, params.word_ngram_max), params.word_max_features, params.normalise, params.lead_chars
+            "word",
+            "word",
+            (1, params.word_ngram_max),
+            params.word_max_features,
+            params.normalise,
+            params.lead_chars,
         )
     ]
     if params.char_ngrams:
@@ -98,11 +102,15 @@ def fit(views: CountViews, frame: pd.DataFrame, rows: np.ndarray, params, c: flo
     if len(np.unique(y)) < 2:
         raise NewsauditError("train: a fit has one class only; check the labels stage")
     fold = views.fold(rows, frame["source"].to_numpy(), params.vocab_min_sources)
-    clf = make_classifier(params, c).fit(fold.transform(rows), y, sample_weight=frame["weight"].to_numpy()[rows])
+    clf = make_classifier(params, c).fit(
+        fold.transform(rows), y, sample_weight=frame["weight"].to_numpy()[rows]
+    )
     return Fitted(fold, clf)
 
 
-def reliable_negatives(views: CountViews, frame: pd.DataFrame, rows: np.ndarray, params, c: float) -> np.ndarray:
+def reliable_negatives(
+    views: CountViews, frame: pd.DataFrame, rows: np.ndarray, params, c: float
+) -> np.ndarray:
     """``rows`` without the web rows that look positive (two-step positive-unlabelled learning).
 
     Step 1: the web rows, unlabelled, are split into ``pu_folds`` folds; each fold is scored by a
@@ -143,7 +151,11 @@ def out_of_source(
         mine = rows[source[rows] == src]
         held = mine[np.isin(split[mine], splits)]
         others = rows[(source[rows] != src) & (split[rows] == "train")]
-        if len(held) == 0 or frame["conflict_event"].to_numpy()[others].min() == frame["conflict_event"].to_numpy()[others].max():
+        if (
+            len(held) == 0
+            or frame["conflict_event"].to_numpy()[others].min()
+            == frame["conflict_event"].to_numpy()[others].max()
+        ):
             continue
         model = fit(views, frame, others, params, c)
         parts.append(
@@ -199,7 +211,9 @@ def rule_threshold(oos: pd.DataFrame, params) -> dict[str, Any]:
 
 def two_class_ap(oos: pd.DataFrame) -> float:
     aps = [
-        average_precision_score(g["y"], g["decision"]) for _, g in oos.groupby("source") if g["y"].nunique() == 2
+        average_precision_score(g["y"], g["decision"])
+        for _, g in oos.groupby("source")
+        if g["y"].nunique() == 2
     ]
     return float(np.mean(aps)) if aps else float("nan")
 
@@ -215,7 +229,9 @@ def select_c(views, frame, rows, params) -> tuple[float, dict[str, float], pd.Da
     for c in params.c_grid:
         if params.selection == "dev":
             model = fit(views, frame, train_rows, params, c)
-            score = average_precision_score(frame["conflict_event"].to_numpy()[dev_rows], model.decision(views, dev_rows))
+            score = average_precision_score(
+                frame["conflict_event"].to_numpy()[dev_rows], model.decision(views, dev_rows)
+            )
         else:
             oos_by_c[c] = out_of_source(views, frame, rows, params, c)
             score = two_class_ap(oos_by_c[c])
@@ -255,7 +271,9 @@ def run(views: CountViews, frame: pd.DataFrame, rows: np.ndarray, params, c: flo
     model = fit(views, frame, train_rows, params, c)
     if params.threshold_rule == "dev_best_f1":
         dev_rows = dev_rows[frame["origin"].to_numpy()[dev_rows] != "web"]
-        t, f1 = best_f1_threshold(frame["conflict_event"].to_numpy()[dev_rows], model.decision(views, dev_rows))
+        t, f1 = best_f1_threshold(
+            frame["conflict_event"].to_numpy()[dev_rows], model.decision(views, dev_rows)
+        )
         rule = {"decision": float(t), "dev_f1": float(f1), "by_source": {}}
     else:
         rule = rule_threshold(oos, params)

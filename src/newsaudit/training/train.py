@@ -31,7 +31,7 @@ from threadpoolctl import threadpool_limits
 
 from newsaudit.core.config import Section
 from newsaudit.core.errors import NewsauditError
-from newsaudit.steps.classify.model import best_f1_threshold, plain_vocabularies
+from newsaudit.steps.classify.model import plain_vocabularies
 from newsaudit.training import recipe
 from newsaudit.training.features import CountViews
 
@@ -89,7 +89,9 @@ def split_frame(labels: pd.DataFrame, split: str) -> pd.DataFrame:
 def assemble_pipeline(model: recipe.Fitted) -> Pipeline:
     """A plain scikit-learn pipeline equal to ``model``: vectorisers with its vocabulary and idf."""
     parts = []
-    for view, vocab, idf in zip(model.fold.views, model.fold.vocabularies().values(), model.fold.idf, strict=True):
+    for view, vocab, idf in zip(
+        model.fold.views, model.fold.vocabularies().values(), model.fold.idf, strict=True
+    ):
         vec = view.spec.vectorizer(vocab)
         vec.idf_ = idf.astype(np.float32)
         parts.append((view.spec.name, vec))
@@ -98,7 +100,9 @@ def assemble_pipeline(model: recipe.Fitted) -> Pipeline:
 
 def calibrate(pipe: Pipeline, dev: pd.DataFrame, method: str) -> CalibratedClassifierCV:
     """Probabilities fitted on the dev split, which the pipeline has not seen (threshold unchanged)."""
-    return CalibratedClassifierCV(FrozenEstimator(pipe), method=method).fit(dev["text"], dev["conflict_event"])
+    return CalibratedClassifierCV(FrozenEstimator(pipe), method=method).fit(
+        dev["text"], dev["conflict_event"]
+    )
 
 
 def calibrated_at(model: CalibratedClassifierCV, decision: float) -> float:
@@ -198,7 +202,9 @@ def train_model(labels: pd.DataFrame, params: TrainParams) -> tuple[dict[str, An
         "train_rows": len(done.train_rows),
         "train_positives": int(frame["conflict_event"].to_numpy()[done.train_rows].sum()),
         "train_web_rows": int((origin == "web").sum()),
-        "web_rows_dropped_as_possible_positives": int((frame["origin"] == "web").sum() - (origin == "web").sum())
+        "web_rows_dropped_as_possible_positives": int(
+            (frame["origin"] == "web").sum() - (origin == "web").sum()
+        )
         if params.web_negatives == "pu"
         else 0,
         "dev": binary_metrics(dev["conflict_event"].to_numpy(), dev_prob, threshold),
@@ -237,18 +243,27 @@ def model_card(
         "conflict or political violence (ACLED-like violent event types)?",
         "",
         "**Model.** TF-IDF over "
-        + ("normalised text (lower-cased, accents folded, digits → 0, punctuation removed)" if params.normalise else "lower-cased text")
+        + (
+            "normalised text (lower-cased, accents folded, digits → 0, punctuation removed)"
+            if params.normalise
+            else "lower-cased text"
+        )
         + f"; {views}"
-        + (f", terms found in at least {params.vocab_min_sources} training sources" if params.vocab_min_sources > 1 else "")
+        + (
+            f", terms found in at least {params.vocab_min_sources} training sources"
+            if params.vocab_min_sources > 1
+            else ""
+        )
         + f"; logistic regression (C={summary['selected_C']:g}, class_weight={params.class_weight}), "
         f"{params.calibration} calibration on the dev split; decision threshold {summary['threshold']:.4f} "
         f"(decision value {summary['decision_threshold']:.4f}): {_threshold_text(params)}.",
         "",
         "**Data.** `data/processed/labels.parquet`: the ConfliBERT evaluation sets (satp_all, "
         "IndiaPoliceEvents_docs, insightCrime, BBC_News) with labels derived by rules (below), plus "
-        f"general web text from the boilerplate benchmarks' gold texts (web_negatives: {params.web_negatives}, "
-        "never a text of the web-news dev set); "
-        f"{summary['train_rows']} training rows, {summary['train_positives']} positive, {summary['train_web_rows']} web.",
+        "general web text from the boilerplate benchmarks' gold texts "
+        f"(web_negatives: {params.web_negatives}, never a text of the web-news dev set); "
+        f"{summary['train_rows']} training rows, {summary['train_positives']} positive, "
+        f"{summary['train_web_rows']} web.",
         "",
         "**Label rules** (`params.yaml`, section `labels`):",
         "",
@@ -260,7 +275,9 @@ def model_card(
     if label_report:
         lines += [
             "**Leakage handling.** "
-            + yaml.safe_dump(label_report.get("leakage", {}), sort_keys=True, default_flow_style=True).strip(),
+            + yaml.safe_dump(
+                label_report.get("leakage", {}), sort_keys=True, default_flow_style=True
+            ).strip(),
             "",
         ]
     lines += [
@@ -278,7 +295,8 @@ def model_card(
             "",
         ]
     lines += [
-        f"**Dev metrics** (in-domain, n={dev['n']}): precision {dev['precision']:.3f}, recall {dev['recall']:.3f}, "
+        f"**Dev metrics** (in-domain, n={dev['n']}): precision {dev['precision']:.3f}, "
+        f"recall {dev['recall']:.3f}, "
         f"F1 {dev['f1']:.3f}, ROC-AUC {dev['roc_auc']:.3f}, PR-AUC {dev['pr_auc']:.3f}, "
         f"Brier {dev['brier']:.4f}. Leave-one-source-out, the web-news dev set and the test split: "
         "`reports/metrics/classifier.json` (stage `evaluate`).",

@@ -73,7 +73,7 @@ def score_summary(y, score, t: float, n_boot: int, seed: int) -> dict[str, Any]:
     at = at_threshold(y, score, t)
     fp = int(((np.asarray(score) >= t) & (y == 0)).sum())
     return {
-        "n": int(len(y)),
+        "n": len(y),
         "positives": int(y.sum()),
         "roc_auc": float(roc_auc_score(y, score)) if both else None,
         "pr_auc": float(average_precision_score(y, score)) if both else None,
@@ -115,7 +115,13 @@ def leave_one_source_out(
 
 
 def dev_set_scores(
-    views: CountViews, frame: pd.DataFrame, dev_rows: np.ndarray, dev: pd.DataFrame, params, c: float, score=None
+    views: CountViews,
+    frame: pd.DataFrame,
+    dev_rows: np.ndarray,
+    dev: pd.DataFrame,
+    params,
+    c: float,
+    score=None,
 ) -> np.ndarray:
     """Decision values of the dev texts from models trained without their collection's pool texts.
 
@@ -133,11 +139,15 @@ def dev_set_scores(
         rows = recipe.reliable_negatives(views, frame, rows, params, c)
         out[mine] = score(recipe.fit(views, frame, rows, params, c), dev_rows[mine])
     if np.isnan(out).any():
-        raise ValueError("dev set: a dataset without a pool collection")  # GOLD_FILES and POOL_SOURCES disagree
+        raise ValueError(
+            "dev set: a dataset without a pool collection"
+        )  # GOLD_FILES and POOL_SOURCES disagree
     return out
 
 
-def dev_set_summary(dev: pd.DataFrame, score: np.ndarray, t: float, prob: np.ndarray | None = None) -> dict[str, Any]:
+def dev_set_summary(
+    dev: pd.DataFrame, score: np.ndarray, t: float, prob: np.ndarray | None = None
+) -> dict[str, Any]:
     """False positives on the `not` texts, where the conflict and unsure texts rank, ROC-AUC (two
     positives: a rough figure). ``score`` and ``t`` share one scale; ``prob`` is reported if given."""
     ids = (dev["dataset"] + "/" + dev["doc_id"]).to_numpy()
@@ -165,8 +175,8 @@ def dev_set_summary(dev: pd.DataFrame, score: np.ndarray, t: float, prob: np.nda
             "false_positive_rate_ci": fpr_interval(int((neg & fp).sum()), int(neg.sum())),
         }
     return {
-        "n": int(len(dev)),
-        "conflict": int(len(pos)),
+        "n": len(dev),
+        "conflict": len(pos),
         "not": int(negatives.sum()),
         "unsure": int(dev["label"].eq("unsure").sum()),
         "false_positives": int(fp.sum()),
@@ -176,7 +186,9 @@ def dev_set_summary(dev: pd.DataFrame, score: np.ndarray, t: float, prob: np.nda
         "true_positives": tp,
         "precision": tp / (tp + int(fp.sum())) if tp + fp.sum() else None,
         "recall": tp / len(pos) if len(pos) else None,
-        "roc_auc": float(roc_auc_score(y[labelled], score[labelled])) if 0 < len(pos) < labelled.sum() else None,
+        "roc_auc": float(roc_auc_score(y[labelled], score[labelled]))
+        if 0 < len(pos) < labelled.sum()
+        else None,
         "flagged_not": listed(fp),
         "conflict_texts": listed(y == 1),
         "unsure_texts": listed(dev["label"].eq("unsure").to_numpy()),

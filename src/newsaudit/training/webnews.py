@@ -92,9 +92,13 @@ def read_devset(labels_csv: str | Path, external: str | Path) -> pd.DataFrame:
         raise NewsauditError(f"{labels_csv}: missing columns {missing} (expected {list(DEV_COLUMNS)})")
     for i, (dataset, label) in enumerate(zip(frame["dataset"], frame["label"], strict=True)):
         if dataset not in GOLD_FILES:
-            raise NewsauditError(f"{labels_csv} row {i + 2}: unknown dataset '{dataset}' ({sorted(GOLD_FILES)})")
+            raise NewsauditError(
+                f"{labels_csv} row {i + 2}: unknown dataset '{dataset}' ({sorted(GOLD_FILES)})"
+            )
         if label not in DEV_LABELS:
-            raise NewsauditError(f"{labels_csv} row {i + 2}: label '{label}' is not one of {list(DEV_LABELS)}")
+            raise NewsauditError(
+                f"{labels_csv} row {i + 2}: label '{label}' is not one of {list(DEV_LABELS)}"
+            )
     dup = frame.duplicated(["dataset", "doc_id"], keep=False)
     if dup.any():
         first = frame[dup].iloc[0]
@@ -103,7 +107,9 @@ def read_devset(labels_csv: str | Path, external: str | Path) -> pd.DataFrame:
     for dataset, doc_id in zip(frame["dataset"], frame["doc_id"], strict=True):
         path = gold_path(external, dataset, doc_id)
         if not path.is_file():
-            raise NewsauditError(f"{labels_csv}: text of {dataset}/{doc_id} not found at {path} (run `newsaudit fetch`)")
+            raise NewsauditError(
+                f"{labels_csv}: text of {dataset}/{doc_id} not found at {path} (run `newsaudit fetch`)"
+            )
         texts.append(gold_text(dataset, path.read_bytes()))
     out = frame[list(DEV_COLUMNS)].copy()
     out["y"] = out["label"].map({"conflict": 1.0, "not": 0.0, "unsure": np.nan})
@@ -132,11 +138,20 @@ def _pool_files(external: Path, source: str) -> list[tuple[str, str, Path]]:
         out = []
         for url in sorted(data):
             name = data[url]["file"]
-            path = next((root / "tests" / s / name for s in ("eval", "cache") if (root / "tests" / s / name).is_file()), None)
+            path = next(
+                (
+                    root / "tests" / s / name
+                    for s in ("eval", "cache")
+                    if (root / "tests" / s / name).is_file()
+                ),
+                None,
+            )
             if path is not None:
                 out.append(("trafilatura-eval", name, path))
         return out
-    raise NewsauditError(f"params.yaml labels.web_pool.sources: unknown source '{source}' ({sorted(POOL_SOURCES)})")
+    raise NewsauditError(
+        f"params.yaml labels.web_pool.sources: unknown source '{source}' ({sorted(POOL_SOURCES)})"
+    )
 
 
 def read_pool(external: str | Path, sources: list[str], exclude: set[tuple[str, str]], languages: list[str]):
