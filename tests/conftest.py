@@ -143,7 +143,7 @@ def small_bundle():
                     "split": split,
                 }
             )
-    params = TrainParams(c_grid=[1.0, 4.0], calibration_folds=3, min_df=1, word_max_features=None)
+    params = TrainParams(c_grid=[1.0, 4.0], min_df=1, word_max_features=None)
     return train_model(pd.DataFrame(rows), params)[0]
 
 
@@ -211,7 +211,7 @@ def make_labels():
 @pytest.fixture(scope="session")
 def small_train_params() -> TrainParams:
     """Training parameters small enough for the labelled corpus above (seconds, not minutes)."""
-    return TrainParams(c_grid=[1.0, 4.0], calibration_folds=3, min_df=1, word_max_features=None)
+    return TrainParams(c_grid=[1.0, 4.0], min_df=1, word_max_features=None)
 
 
 @pytest.fixture(scope="session")

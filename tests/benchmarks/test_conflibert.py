@@ -6,8 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import sparse
 
+from newsaudit.benchmarks import conflibert_variants
 from newsaudit.benchmarks.conflibert import (
+    BenchmarkParams,
     apply_implications,
     comparison,
     comparison_plot,
@@ -68,3 +71,49 @@ def test_comparison_plot_has_one_row_per_dataset_and_model():
     assert list(plot.columns) == ["dataset", "model", "f1"]
     assert not plot.duplicated(["dataset", "model"]).any()
     assert 97.46 in plot["f1"].tolist()
+
+
+# --- the variants the comparison had not tried ---------------------------------------------------
+
+
+def _multilabel_data(n: int = 120, seed: int = 0):
+    """Three labels with their own cue words (label 2 implies label 1), sparse count features."""
+    rng = np.random.default_rng(seed)
+    y = (rng.random((n, 3)) < 0.3).astype(int)
+    y[:, 1] |= y[:, 2]
+    x = rng.poisson(0.3, size=(n, 20)).astype(float)
+    for j in range(3):
+        x[:, j] += 3 * y[:, j]
+    return sparse.csr_matrix(x), y
+
+
+@pytest.mark.parametrize("kind", ["nbsvm", "classifier_chain", "label_powerset"])
+def test_each_variant_gives_one_probability_per_label_and_learns_the_cues(kind):
+    x, y = _multilabel_data()
+    params = BenchmarkParams()
+    prob = conflibert_variants._predict(kind, x[:90], y[:90], x[90:], 4.0, params, {})
+    assert prob.shape == (30, 3) and ((prob >= 0) & (prob <= 1 + 1e-9)).all()
+    assert example_based_f1(y[90:], prob >= 0.5) > 0.8
+
+
+def test_label_powerset_marginals_sum_the_combinations_holding_the_label():
+    x, y = _multilabel_data()
+    prob = conflibert_variants.label_powerset(x, y, x, 4.0, BenchmarkParams())
+    # label 2 implies label 1 in every fit combination, so its marginal can never exceed label 1's
+    assert (prob[:, 2] <= prob[:, 1] + 1e-12).all()
+
+
+def test_passages_cover_the_text_with_overlapping_windows():
+    parts, owner = conflibert_variants.passages(["w " * 130, "short text"], words=60, stride=30)
+    assert owner.tolist() == [0, 0, 0, 0, 1]
+    assert [len(p.split()) for p in parts] == [60, 60, 60, 40, 2]
+
+
+def test_passage_pooling_raises_a_long_document_with_one_violent_passage():
+    x, y = _multilabel_data()
+    params = BenchmarkParams(structure="independent")
+    doc = sparse.csr_matrix(np.zeros((1, 20)))
+    passage = sparse.csr_matrix(np.eye(1, 20, 0) * 4)  # label 0's cue
+    pooled = conflibert_variants.passage_pooling(x, y, doc, 4.0, params, passage, np.array([0]))
+    plain = conflibert_variants.predict_models(conflibert_variants.fit_models(x, y, 4.0, params), doc)
+    assert pooled[0, 0] > plain[0, 0]

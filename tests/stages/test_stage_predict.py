@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from newsaudit import cli
+from newsaudit.steps.classify.model import normalise_text
 
 ATTACK = "rebels attacked a police post in Imphal and killed 9 officers. officials said on monday. " * 3
 CALM = "the local football club from Cali won the cup final after extra time. the report said. " * 3
@@ -42,11 +43,17 @@ def test_ad_hoc_jsonl_every_text_scored_as_read(tmp_path, params_file, model_fil
         "id",
         "conflict_prob",
         "conflict_label",
+        "conflict_terms",
         "language",
         "unclassified_reason",
     ]
     assert res["id"].tolist() == ["x", "y", "z"]
     assert res["conflict_label"].tolist()[:2] == [1, 0]
+    # the flagged text says why: terms of its own that pushed the score up
+    terms = res["conflict_terms"].iloc[0].split("; ")
+    norm = normalise_text(ATTACK)
+    assert terms and all(set(t.split()) <= set(norm.split()) or t in f" {norm} " for t in terms)
+    assert pd.isna(res["conflict_terms"].iloc[2])
     assert res["language"].tolist() == ["en", "en", "fr"]
     assert pd.isna(res["conflict_prob"].iloc[2])
     assert res["unclassified_reason"].iloc[2] == "language_not_supported"

@@ -14,7 +14,7 @@ from newsaudit.core.io import write_json
 from newsaudit.stages import evaluate as evaluate_stage
 from newsaudit.stages import train as train_stage
 from newsaudit.steps.classify.model import best_f1_threshold, example_based_f1
-from newsaudit.training.evaluate import EvaluateParams, error_sample, evaluate
+from newsaudit.training.evaluate import EvaluateParams, error_sample, evaluate, targets
 from newsaudit.training.train import binary_metrics, train_model
 
 
@@ -64,19 +64,99 @@ def test_error_sample_is_short_and_ordered():
     assert [e["row"] for e in out["false_negatives"]] == [1]
 
 
-def test_evaluate_is_deterministic(tmp_path, make_labels, small_train_params):
+def _dev_frame() -> pd.DataFrame:
+    """A tiny stand-in for the web-news dev set: two conflict texts, calm ones, one unsure."""
+    rows = [
+        (
+            "dragnet",
+            "1",
+            "random",
+            "conflict",
+            "militants attacked a police post in Sukma and killed 9 officers",
+        ),
+        (
+            "dragnet",
+            "2",
+            "random",
+            "not",
+            "the local football club from Cali won the cup final after extra time",
+        ),
+        (
+            "dragnet",
+            "3",
+            "random",
+            "not",
+            "voters in Quetta went to the polls on sunday in a peaceful election",
+        ),
+        (
+            "cleaneval-final",
+            "4",
+            "lexicon_screened",
+            "conflict",
+            "a bomb exploded in a market in Mosul, killing 12 people",
+        ),
+        ("cleaneval-final", "5", "lexicon_screened", "not", "a new hospital opened in Imphal with 40 beds"),
+        ("cleaneval-final", "6", "lexicon_screened", "unsure", "police arrested 5 men in Cali after a fight"),
+    ]
+    dev = pd.DataFrame(rows, columns=["dataset", "doc_id", "sample", "label", "text"])
+    dev["y"] = dev["label"].map({"conflict": 1.0, "not": 0.0})
+    return dev
+
+
+def test_evaluate_is_deterministic_and_measures_transfer(tmp_path, make_labels, small_train_params):
     labels = make_labels()
     bundle, _ = train_model(labels, small_train_params)
-    params = EvaluateParams(error_samples=2)
-    m1, plots = evaluate(labels, bundle, small_train_params, params)
-    m2, _ = evaluate(labels, bundle, small_train_params, params)
+    params = EvaluateParams(error_samples=2, n_bootstrap=50)
+    m1, plots = evaluate(labels, bundle, small_train_params, params, _dev_frame())
+    m2, _ = evaluate(labels, bundle, small_train_params, params, _dev_frame())
     write_json(m1, tmp_path / "a.json")
     write_json(m2, tmp_path / "b.json")
     assert (tmp_path / "a.json").read_bytes() == (tmp_path / "b.json").read_bytes()
     assert set(m1["per_source"]) == {"cased", "lower", "nopunct"}
-    assert set(m1["leave_one_source_out"]["per_source"]) == {"cased", "lower", "nopunct"}
-    assert {"roc", "pr", "confusion", "calibration"} <= set(plots)
+    loso = m1["leave_one_source_out"]["per_source"]
+    assert set(loso) == {"cased", "lower", "nopunct"}
+    for row in loso.values():
+        assert row["ci"]["pr_auc"][0] - 1e-9 <= row["pr_auc"] <= row["ci"]["pr_auc"][1] + 1e-9
+        assert "decision_threshold" in row["at_nested_threshold"]
+    dev = m1["webnews_dev"]
+    assert (dev["n"], dev["conflict"], dev["not"], dev["unsure"]) == (6, 2, 3, 1)
+    assert [t["id"] for t in dev["conflict_texts"]] and dev["recall"] == 1.0
+    assert set(dev["by_sample"]) == {"random", "lexicon_screened"}
+    assert {
+        "roc",
+        "pr",
+        "confusion",
+        "calibration",
+        "loso",
+        "threshold_curve",
+        "webnews_dev_scores",
+        "errors",
+    } <= set(plots)
+    assert set(plots["threshold_curve"]["source"]) == {"cased", "lower", "nopunct", "webnews_dev"}
     assert m1["confusion_matrix"]["matrix"][1][1] == m1["test"]["confusion"]["tp"]
+    assert set(m1["targets"]) and all(t["met"] in (True, False, None) for t in m1["targets"].values())
+
+
+def test_targets_report_the_worst_source():
+    metrics = {
+        "leave_one_source_out": {
+            "per_source": {
+                "a": {"positives": 5, "pr_auc": 0.95, "f1": 0.8},
+                "b": {"positives": 5, "pr_auc": 0.85, "f1": 0.75},
+                "BBC_News": {"positives": 0, "pr_auc": None, "f1": None, "false_positive_rate": 0.03},
+            }
+        },
+        "webnews_dev": {"roc_auc": 0.99, "precision": 0.5, "recall": 1.0},
+    }
+    t = targets(metrics)
+    assert t["loso pr_auc (every source with conflict events)"] == {
+        "value": 0.85,
+        "target": 0.9,
+        "kind": "at least",
+        "met": False,
+    }
+    assert t["BBC false-positive rate, BBC held out"]["met"] is False
+    assert t["webnews_dev recall"]["met"] is True
 
 
 def _stage_args(module, argv: list[str]):
@@ -91,7 +171,8 @@ def test_train_and_evaluate_stages_write_their_outputs(tmp_path, make_labels, sm
     make_labels().to_parquet(labels, index=False)
     params = tmp_path / "params.yaml"
     train = small_train_params.model_dump(mode="json")
-    params.write_text(yaml.safe_dump({"train": train, "evaluate": {"error_samples": 2}}), encoding="utf-8")
+    evaluate = {"error_samples": 2, "n_bootstrap": 20, "webnews_dev": False}
+    params.write_text(yaml.safe_dump({"train": train, "evaluate": evaluate}), encoding="utf-8")
     model, card, metrics = tmp_path / "m.skops", tmp_path / "card.md", tmp_path / "train.json"
     args = _stage_args(
         train_stage,
@@ -109,10 +190,13 @@ def test_train_and_evaluate_stages_write_their_outputs(tmp_path, make_labels, sm
             str(card),
             "--metrics",
             str(metrics),
+            "--timings",
+            str(tmp_path / "timings.json"),
         ],
     )
     args.func(args)
     assert model.is_file() and "Dev metrics" in card.read_text() and json.loads(metrics.read_text())["dev"]
+    assert json.loads((tmp_path / "timings.json").read_text())["train_seconds"] > 0
     classifier, plots = tmp_path / "classifier.json", tmp_path / "plots"
     args = _stage_args(
         evaluate_stage,
@@ -132,5 +216,13 @@ def test_train_and_evaluate_stages_write_their_outputs(tmp_path, make_labels, sm
     )
     args.func(args)
     assert json.loads(classifier.read_text())["test"]["f1"] > 0.9
-    expected = ["calibration.csv", "confusion.csv", "pr.csv", "roc.csv"]
+    expected = [
+        "calibration.csv",
+        "confusion.csv",
+        "errors.csv",
+        "loso.csv",
+        "pr.csv",
+        "roc.csv",
+        "threshold_curve.csv",
+    ]
     assert sorted(p.name for p in plots.iterdir()) == expected

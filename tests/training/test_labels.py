@@ -199,3 +199,38 @@ def test_no_duplicate_straddles_on_the_mirror(tmp_path):
     assert_no_straddle(labels, pairs, ["exact"])
     assert report["positives"] > 1000
     assert set(labels["source"]) == set(conflibert.DATASETS)
+
+
+def test_web_pool_rows_are_train_negatives_with_their_lexicon_hits():
+    frames, pairs, params = _fixture()
+    pool = pd.DataFrame(
+        {
+            "source": ["web_dragnet", "web_dragnet", "web_cleaneval"],
+            "dataset": ["dragnet", "dragnet", "cleaneval-final"],
+            "doc_id": ["7", "8", "9"],
+            "text": ["a recipe for apple pie", "the striker shot and scored twice", "new phones on sale"],
+        }
+    )
+    labels, report = build_labels(frames, pairs, params, pool)
+    web = labels[labels["origin"] == "web"]
+    assert len(web) == 3 and (web["conflict_event"] == 0).all() and (web["split"] == "train").all()
+    assert web.set_index("doc_id")["violence_hits"].to_dict() == {
+        "dragnet/7": 0,
+        "dragnet/8": 1,
+        "cleaneval-final/9": 0,
+    }
+    assert report["web_pool"] == {
+        "web_cleaneval": {"rows": 1, "without_violence_terms": 1},
+        "web_dragnet": {"rows": 2, "without_violence_terms": 1},
+    }
+    # the ConfliBERT rows are unchanged by the pool
+    assert (
+        labels[labels["origin"] == "conflibert"]
+        .drop(columns="violence_hits")
+        .reset_index(drop=True)
+        .equals(
+            build_labels(frames, pairs, params)[0][lambda f: f["origin"] == "conflibert"]
+            .drop(columns="violence_hits")
+            .reset_index(drop=True)
+        )
+    )

@@ -45,6 +45,10 @@ CLASSIFIER_CARD = MODELS / "model_card.md"
 CLASSIFIER_PLOTS = PLOTS / "classifier"
 CONFLIBERT_PLOT = PLOTS / "conflibert" / "comparison.csv"
 CONFLIBERT_TIMINGS = TIMINGS / "conflibert_benchmark.json"
+CLASSIFIER_TIMINGS = TIMINGS / "train.json"  # wall-clock times: untracked, never a DVC out
+WEBNEWS_DEV = Path("data/annotations/webnews_dev/labels.csv")  # hand labels (committed, ids only)
+CLASSIFIER_ABLATION = METRICS / "classifier_ablation.json"  # `newsaudit ablate-classifier`, committed
+CONFLIBERT_VARIANTS = METRICS / "conflibert_variants.json"  # `newsaudit conflibert-benchmark --variants`
 # classify
 PAGES_FINAL = PROCESSED / "pages.parquet"
 PREDICTIONS = PROCESSED / "predictions.parquet"

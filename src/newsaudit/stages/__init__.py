@@ -31,6 +31,7 @@ COMMANDS = {
     "predict": "newsaudit.stages.predict",
     "audit": "newsaudit.stages.audit",
     "bench": "newsaudit.stages.bench",
+    "ablate-classifier": "newsaudit.stages.ablate_classifier",
 }
 REGISTRY = {**STAGES, **COMMANDS}
 

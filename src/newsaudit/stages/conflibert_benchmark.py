@@ -3,19 +3,28 @@
 Reads params section ``conflibert_benchmark``, the ConfliBERT data and the leakage pairs; writes
 ``reports/metrics/conflibert_benchmark.json``, the comparison plot data and the timings (a separate
 file, not a DVC metric: they vary run to run). The work is :mod:`newsaudit.benchmarks.conflibert`.
+
+With ``--variants`` it instead runs what the comparison had not tried (NB-SVM, a word/char
+ensemble, classifier chains, label powerset, passage pooling; :mod:`newsaudit.benchmarks.conflibert_variants`)
+against the benchmark's results in ``--metrics`` and writes ``reports/metrics/conflibert_variants.json``
+(committed; too slow for every ``dvc repro``).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 from newsaudit.benchmarks.conflibert import BenchmarkParams, comparison_plot, run_benchmark
+from newsaudit.benchmarks.conflibert_variants import VARIANTS, run_variants
 from newsaudit.core import paths
 from newsaudit.core.config import load_params, section
+from newsaudit.core.errors import NewsauditError
 from newsaudit.core.io import write_json
 from newsaudit.datasets import conflibert
 from newsaudit.training.labels import read_pairs
+from newsaudit.training.train import one_thread
 
 NAME = "conflibert_benchmark"
 
@@ -26,6 +35,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--metrics", default=str(paths.metrics(NAME)))
     p.add_argument("--plot", default=str(paths.CONFLIBERT_PLOT))
     p.add_argument("--timings", default=str(paths.CONFLIBERT_TIMINGS))
+    p.add_argument(
+        "--variants", nargs="*", default=None, choices=VARIANTS, help="run these variants (none named: all)"
+    )
+    p.add_argument("--variants-out", default=str(paths.CONFLIBERT_VARIANTS))
     p.set_defaults(func=run)
 
 
@@ -33,7 +46,19 @@ def run(args: argparse.Namespace) -> None:
     params = section(load_params(args.params), NAME, BenchmarkParams)
     pairs = read_pairs(Path(args.pairs or params.leakage_pairs))
     frames = conflibert.read_all(params.conflibert_root, tuple(params.datasets))
-    out, timings = run_benchmark(frames, pairs, params)
+    if args.variants is not None:
+        baseline_path = Path(args.metrics)
+        if not baseline_path.is_file():
+            raise NewsauditError(
+                f"{baseline_path}: run `newsaudit conflibert-benchmark` first (variants compare with it)"
+            )
+        baseline = json.loads(baseline_path.read_text(encoding="utf-8"))
+        with one_thread():
+            variants = run_variants(frames, pairs, params, baseline, args.variants or None)
+        write_json(variants, args.variants_out, digits=4)
+        return
+    with one_thread():  # same sums on any machine: byte-identical metrics
+        out, timings = run_benchmark(frames, pairs, params)
     write_json(out, args.metrics, digits=4)
     plot = Path(args.plot)
     plot.parent.mkdir(parents=True, exist_ok=True)

@@ -1,8 +1,10 @@
-"""Stage ``evaluate``: the conflict-event classifier on the held-out test split.
+"""Stage ``evaluate``: the conflict-event classifier on sources it has never seen, then in-domain.
 
-Reads params sections ``evaluate`` and ``train`` (leave-one-source-out refits use the training
-settings), the labels and the model; writes ``reports/metrics/classifier.json`` and the curves
-(ROC, precision-recall, calibration, confusion) as DVC plot data. The work is
+Reads params sections ``evaluate`` and ``train`` (leave-one-source-out reruns the training recipe),
+the labels, the model and the hand-labelled web-news dev set with its texts; writes
+``reports/metrics/classifier.json`` (headline numbers) and CSV tables and curves under
+``reports/plots/classifier/`` (leave-one-source-out with intervals, the threshold curve, the dev
+set's scores, ROC, precision-recall, calibration, confusion, errors). The work is
 :mod:`newsaudit.training.evaluate`.
 """
 
@@ -20,6 +22,7 @@ from newsaudit.core.io import write_json
 from newsaudit.steps.classify.model import load_model
 from newsaudit.training.evaluate import EvaluateParams, evaluate
 from newsaudit.training.train import TrainParams, read_labels
+from newsaudit.training.webnews import read_devset
 
 log = logging.getLogger(__name__)
 
@@ -33,13 +36,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     # classifier.json, not evaluate.json: other documents name the file
     p.add_argument("--metrics", default=str(paths.metrics("classifier")))
     p.add_argument("--plots", default=str(paths.CLASSIFIER_PLOTS))
+    p.add_argument(
+        "--webnews-dev", default=str(paths.WEBNEWS_DEV), help="hand labels of the web-news dev set"
+    )
+    p.add_argument("--external", default=str(paths.EXTERNAL), help="fetched datasets (the dev set's texts)")
     p.set_defaults(func=run)
 
 
 def write_plots(plots: dict[str, pd.DataFrame], folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for name, frame in plots.items():
-        frame.to_csv(folder / f"{name}.csv", index=False, lineterminator="\n")
+        tmp = folder / f".{name}.csv.partial"
+        frame.to_csv(tmp, index=False, lineterminator="\n")
+        tmp.replace(folder / f"{name}.csv")
 
 
 def run(args: argparse.Namespace) -> None:
@@ -48,7 +57,8 @@ def run(args: argparse.Namespace) -> None:
     train_params = section(raw, "train", TrainParams)
     labels = read_labels(args.labels)
     bundle = load_model(args.model)
-    metrics, plots = evaluate(labels, bundle, train_params, params)
+    dev = read_devset(args.webnews_dev, args.external) if params.webnews_dev else None
+    metrics, plots = evaluate(labels, bundle, train_params, params, dev)
     write_json(metrics, args.metrics)
     write_plots(plots, Path(args.plots))
     t = metrics["test"]
@@ -62,3 +72,12 @@ def run(args: argparse.Namespace) -> None:
         t["brier"],
         args.metrics,
     )
+    for name, t in metrics["targets"].items():
+        log.info(
+            "target %s: %s %s, measured %s (%s)",
+            name,
+            t["kind"],
+            t["target"],
+            t["value"],
+            "met" if t["met"] else "NOT met",
+        )

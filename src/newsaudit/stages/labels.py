@@ -1,6 +1,7 @@
 """Stage ``labels``: derive the binary ``conflict_event`` training set.
 
-Reads params section ``labels``, the ConfliBERT data and the leakage pairs; writes
+Reads params section ``labels``, the ConfliBERT data, the leakage pairs and (``labels.web_pool``)
+the benchmarks' gold texts minus the web-news dev set; writes
 ``data/processed/labels.parquet`` and ``reports/metrics/labels.json``. The work is
 :mod:`newsaudit.training.labels`.
 """
@@ -15,7 +16,7 @@ from newsaudit.core import paths
 from newsaudit.core.config import load_params, section
 from newsaudit.core.io import write_json
 from newsaudit.datasets import conflibert
-from newsaudit.training.labels import LabelsParams, build_labels, read_pairs
+from newsaudit.training.labels import LabelsParams, build_labels, load_web_pool, read_pairs
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,10 @@ def run(args: argparse.Namespace) -> None:
     params = section(load_params(args.params), NAME, LabelsParams)
     frames = conflibert.read_all(params.conflibert_root, tuple(sorted(params.datasets)))
     pairs = read_pairs(Path(args.pairs or params.leakage_pairs))
-    labelled, report = build_labels(frames, pairs, params)
+    pool, pool_report = load_web_pool(params.web_pool) if params.web_pool else (None, None)
+    labelled, report = build_labels(frames, pairs, params, pool)
+    if pool_report is not None:
+        report["web_pool_reading"] = pool_report
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     labelled.to_parquet(out, index=False)

@@ -4,8 +4,10 @@ INPUT is anything ingest reads (a ``.txt``/``.html`` file, a folder of pages, JS
 with a ``text`` column), read by the same code as the pipeline's ingest, so a page gets the same
 text here as in ``newsaudit audit``. OUTPUT (``.jsonl`` or ``.csv``) has one row per input document,
 rejected ones included: ``id`` (the record's own id, else its file and record number),
-``conflict_prob``, ``conflict_label``, ``language``, ``unclassified_reason`` (``rejected: <code>``
-for inputs ingest rejected). The text is scored as read: no boilerplate cleaning.
+``conflict_prob``, ``conflict_label``, ``conflict_terms`` (the terms that pushed the score up most,
+``; ``-separated, so a user can check why a page was flagged), ``language``, ``unclassified_reason``
+(``rejected: <code>`` for inputs ingest rejected). The text is scored as read: no boilerplate
+cleaning.
 """
 
 from __future__ import annotations
@@ -75,7 +77,7 @@ def document_ids(pages: pd.DataFrame) -> list[str]:
 
 
 def predict_texts(pages: pd.DataFrame, bundle: dict, params) -> pd.DataFrame:
-    """id, conflict_prob, conflict_label, language, unclassified_reason for every input document."""
+    """id, conflict_prob, conflict_label, conflict_terms, language, unclassified_reason per document."""
     ad_hoc = params.model_copy(update={"text_column": "raw_text", "min_chars": 1})
     done = annotate_predictions(pages, bundle, ad_hoc)
     reason = done["unclassified_reason"].astype(object)
@@ -86,6 +88,7 @@ def predict_texts(pages: pd.DataFrame, bundle: dict, params) -> pd.DataFrame:
             "id": document_ids(done),
             "conflict_prob": done["conflict_prob"],
             "conflict_label": done["conflict_label"].astype("Int8"),
+            "conflict_terms": done["conflict_terms"],
             "language": done["language"],
             "unclassified_reason": reason,
         }

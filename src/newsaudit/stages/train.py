@@ -2,7 +2,9 @@
 
 Reads params sections ``train`` and ``labels`` (the label rules go into the model card), the
 labels table and its report; writes the model (skops), the model card and
-``reports/metrics/train.json``. The work is :mod:`newsaudit.training.train`.
+``reports/metrics/train.json``, all byte-identical on any machine, and the wall-clock time to
+``reports/timings/train.json`` (untracked by git and DVC: it varies). The work is
+:mod:`newsaudit.training.train`.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", default=str(paths.CLASSIFIER))
     p.add_argument("--card", default=str(paths.CLASSIFIER_CARD))
     p.add_argument("--metrics", default=str(paths.metrics(NAME)))
+    p.add_argument("--timings", default=str(paths.CLASSIFIER_TIMINGS))
     p.set_defaults(func=run)
 
 
@@ -48,9 +51,10 @@ def run(args: argparse.Namespace) -> None:
     if label_report_path.is_file():
         label_report = json.loads(label_report_path.read_text(encoding="utf-8"))
     label_rules = section(raw, "labels", LabelsParams).model_dump(mode="json")
-    card = model_card(summary, params, label_rules, label_report, seconds)
+    card = model_card(summary, params, label_rules, label_report)
     Path(args.card).write_text(card, encoding="utf-8")
     write_json(summary, args.metrics)
+    write_json({"train_seconds": seconds, "train_rows": summary["train_rows"]}, args.timings, digits=1)
     log.info(
         "train: C=%g threshold=%.4f dev F1=%.4f in %.1fs -> %s",
         summary["selected_C"],

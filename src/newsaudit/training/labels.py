@@ -11,6 +11,12 @@ rules written in ``params.yaml`` (section ``labels``), per dataset:
   designed to exclude violence (e.g. SATP's all-zero rows include security-force operations that
   killed militants, which are conflict events by our definition but not "terrorist attacks").
 
+General web text (``web_pool``): the English gold texts of the boilerplate benchmarks that are not
+in the hand-labelled web-news dev set (:mod:`newsaudit.training.webnews`) are appended as rows of
+``origin = web``, ``conflict_event = 0`` and split ``train``: whether they are used, screened or
+treated as unlabelled is the ``train`` stage's choice (``train.web_negatives``), so every row carries
+``violence_hits``, the number of lexicon matches in its first 5,000 characters.
+
 Duplicates: the leakage audit's pairs (``data/interim/leakage_pairs.parquet``) are grouped into
 connected components; a group found on more than one split is moved to its earliest split
 (train < dev < test) or, with ``leakage_action: drop``, its later-split members are dropped. So no
@@ -24,12 +30,14 @@ import re
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from newsaudit.core import paths
 from newsaudit.core.config import Section
 from newsaudit.core.errors import NewsauditError
 from newsaudit.datasets import conflibert
+from newsaudit.training import webnews
 
 SPLIT_ORDER = ("train", "dev", "test")
 PAIR_COLUMNS = ("dataset", "split_a", "row_a", "split_b", "row_b", "kind")
@@ -61,6 +69,18 @@ def _default_rules() -> dict[str, DatasetRule]:
     }
 
 
+class WebPoolParams(Section):
+    sources: list[Literal["dragnet", "cleaneval", "trafilatura-eval"]] = [
+        "dragnet",
+        "cleaneval",
+        "trafilatura-eval",
+    ]
+    external: str = str(paths.EXTERNAL)
+    dev_labels: str = str(paths.WEBNEWS_DEV)  # these ids are never pool texts
+    languages: list[str] = ["en"]
+    dev_copy_jaccard: float = 0.5  # a pool text this close to a dev text (word 5-grams) is dropped
+
+
 class LabelsParams(Section):
     conflibert_root: str = str(paths.EXTERNAL / "conflibert")
     leakage_pairs: str = str(paths.LEAKAGE_PAIRS)
@@ -71,6 +91,8 @@ class LabelsParams(Section):
     # documents all start with the Times of India archive banner).
     strip_patterns: list[str] = [r"^\s*this story is from [a-z]+ \d{1,2}, \d{4}\s*"]
     datasets: dict[str, DatasetRule] = _default_rules()
+    web_pool: WebPoolParams | None = WebPoolParams()
+    hits_chars: int = 5000  # violence_hits counts lexicon matches in this many leading characters
 
 
 # --- pure rule functions -----------------------------------------------------------------------
@@ -180,8 +202,37 @@ def assert_no_straddle(labelled: pd.DataFrame, pairs: pd.DataFrame, kinds: list[
             raise AssertionError(f"duplicate group {g} straddles splits at {key}")
 
 
-def build_labels(frames: dict[str, pd.DataFrame], pairs: pd.DataFrame, params: LabelsParams):
-    """All rule and leakage logic, no I/O. Returns (labels frame, report dict)."""
+def violence_hits(text: pd.Series, violence: re.Pattern, chars: int) -> pd.Series:
+    return text.str.slice(0, chars).str.count(violence).astype("int32")
+
+
+def web_rows(pool: pd.DataFrame) -> pd.DataFrame:
+    """Pool texts as label rows: negatives by default, in the train split, never in a leakage pair."""
+    out = pd.DataFrame(
+        {
+            "text": pool["text"].to_numpy(),
+            "conflict_event": np.zeros(len(pool), dtype="int8"),
+            "source": pool["source"].to_numpy(),
+            "orig_split": "pool",
+            "row": pool.groupby("source").cumcount().astype("int64").to_numpy(),
+            "split": "train",
+            "origin": "web",
+            "doc_id": (pool["dataset"] + "/" + pool["doc_id"]).to_numpy(),
+        }
+    )
+    return out
+
+
+def build_labels(
+    frames: dict[str, pd.DataFrame],
+    pairs: pd.DataFrame,
+    params: LabelsParams,
+    pool: pd.DataFrame | None = None,
+):
+    """All rule and leakage logic, no I/O. Returns (labels frame, report dict).
+
+    ``pool`` (``source, dataset, doc_id, text``) is general web text appended as ``origin = web``.
+    """
     violence = re.compile(params.violence_pattern, re.IGNORECASE)
     parts, status_counts = [], {}
     for dataset, rule in sorted(params.datasets.items()):
@@ -210,6 +261,11 @@ def build_labels(frames: dict[str, pd.DataFrame], pairs: pd.DataFrame, params: L
     labelled["text"] = strip_artefacts(labelled["text"], params.strip_patterns)
     labelled, leak = resolve_leakage(labelled, pairs, list(params.leakage_kinds), params.leakage_action)
     assert_no_straddle(labelled, pairs, list(params.leakage_kinds))
+    labelled["origin"] = "conflibert"
+    labelled["doc_id"] = labelled["source"] + "/" + labelled["orig_split"] + "/" + labelled["row"].astype(str)
+    if pool is not None and len(pool):
+        labelled = pd.concat([labelled, web_rows(pool)], ignore_index=True)
+    labelled["violence_hits"] = violence_hits(labelled["text"], violence, params.hits_chars)
     labelled = labelled.sort_values(["source", "orig_split", "row"], kind="stable").reset_index(drop=True)
     counts = labelled.groupby(["source", "split", "conflict_event"]).size().rename("n").reset_index()
     report = {
@@ -226,6 +282,10 @@ def build_labels(frames: dict[str, pd.DataFrame], pairs: pd.DataFrame, params: L
             for src, g in counts.groupby("source")
         },
         "rule_outcome_by_source_split": status_counts,
+        "web_pool": {
+            src: {"rows": len(g), "without_violence_terms": int((g["violence_hits"] == 0).sum())}
+            for src, g in labelled[labelled["origin"] == "web"].groupby("source")
+        },
         "leakage": leak,
     }
     return labelled, report
@@ -242,3 +302,18 @@ def read_pairs(path: Path) -> pd.DataFrame:
     if missing:
         raise NewsauditError(f"{path}: missing columns {missing} (expected {list(PAIR_COLUMNS)})")
     return pairs
+
+
+def load_web_pool(params: WebPoolParams) -> tuple[pd.DataFrame, dict]:
+    """The pool texts minus the dev set (by id and by near copy). Returns (pool, report)."""
+    dev = webnews.read_devset(params.dev_labels, params.external)
+    exclude = set(zip(dev["dataset"], dev["doc_id"], strict=True))
+    pool, counts = webnews.read_pool(params.external, list(params.sources), exclude, list(params.languages))
+    copies = webnews.near_copies(pool["text"].tolist(), dev["text"].tolist(), params.dev_copy_jaccard)
+    for src, n in pool.loc[copies, "source"].value_counts().items():
+        counts[src.removeprefix("web_")]["near_copy_of_dev_text"] = int(n)
+    pool = pool[~copies].reset_index(drop=True)
+    for src in counts:
+        counts[src].setdefault("near_copy_of_dev_text", 0)
+        counts[src]["kept"] = int((pool["source"] == f"web_{src}").sum())
+    return pool, {"dev_labels": params.dev_labels, "dev_texts_excluded": len(exclude), "by_source": counts}
