@@ -1,8 +1,10 @@
 """Stage ``evaluate``: the conflict-event classifier on the held-out test split.
 
 Reads params sections ``evaluate`` and ``train`` (leave-one-source-out refits use the training
-settings), the labels and the model; writes ``reports/metrics/classifier.json`` and the curves
-(ROC, precision-recall, calibration, confusion) as DVC plot data. The work is
+settings), the labels and the model; writes ``reports/metrics/classifier.json`` (headline test
+scores), the breakdowns (per source, leave-one-source-out, errors, top terms) in
+``reports/tables/classifier/`` and the curves (ROC, precision-recall, calibration, confusion) as DVC
+plot data. The work is
 :mod:`newsaudit.training.evaluate`.
 """
 
@@ -16,7 +18,7 @@ import pandas as pd
 
 from newsaudit.core import paths
 from newsaudit.core.config import load_params, section
-from newsaudit.core.io import write_json
+from newsaudit.core.io import leftover, pick, records, rows, write_json, write_tables
 from newsaudit.steps.classify.model import load_model
 from newsaudit.training.evaluate import EvaluateParams, evaluate
 from newsaudit.training.train import TrainParams, read_labels
@@ -33,6 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     # classifier.json, not evaluate.json: other documents name the file
     p.add_argument("--metrics", default=str(paths.metrics("classifier")))
     p.add_argument("--plots", default=str(paths.CLASSIFIER_PLOTS))
+    p.add_argument("--tables", default=None, help="breakdown tables (default: beside --metrics)")
     p.set_defaults(func=run)
 
 
@@ -42,6 +45,41 @@ def write_plots(plots: dict[str, pd.DataFrame], folder: Path) -> None:
         frame.to_csv(folder / f"{name}.csv", index=False, lineterminator="\n")
 
 
+HEADLINE = (
+    "test.f1",
+    "test.precision",
+    "test.recall",
+    "test.roc_auc",
+    "test.pr_auc",
+    "test.brier",
+    "leave_one_source_out.mean_pr_auc_two_class_sources",
+)
+
+
+def split_metrics(metrics: dict) -> tuple[dict, dict[str, pd.DataFrame]]:
+    """Headline test scores (metrics file) and the breakdowns as tables; any other figure (the
+    rest of the test scores, the threshold) goes to ``other``."""
+    loso = metrics.get("leave_one_source_out") or {}
+    errors = metrics.get("errors") or {}
+    terms = metrics.get("top_terms") or {}
+    tables = {
+        "per_source": rows(metrics.get("per_source"), "source"),
+        "leave_one_source_out": rows(loso.get("per_source"), "source"),
+        "errors": pd.concat(
+            [records(errors.get(kind), kind=kind) for kind in sorted(errors)] or [records([], ["kind"])],
+            ignore_index=True,
+        ),
+        "top_terms": pd.DataFrame(
+            [(side, str(t[0]), t[1]) for side in sorted(terms) for t in terms[side]],
+            columns=["class", "term", "weight"],
+        ),
+        "other": leftover(
+            metrics, (*HEADLINE, "per_source", "leave_one_source_out.per_source", "errors", "top_terms")
+        ),
+    }
+    return pick(metrics, HEADLINE), tables
+
+
 def run(args: argparse.Namespace) -> None:
     raw = load_params(args.params)
     params = section(raw, NAME, EvaluateParams)
@@ -49,7 +87,9 @@ def run(args: argparse.Namespace) -> None:
     labels = read_labels(args.labels)
     bundle = load_model(args.model)
     metrics, plots = evaluate(labels, bundle, train_params, params)
-    write_json(metrics, args.metrics)
+    headline, tables = split_metrics(metrics)
+    write_json(headline, args.metrics)
+    write_tables(tables, Path(args.tables or paths.tables_beside(args.metrics)))
     write_plots(plots, Path(args.plots))
     t = metrics["test"]
     log.info(
