@@ -97,10 +97,21 @@ def histogram(
     with _pyplot().rc_context(RC):
         fig, ax = new_figure(*SMALL)
         ax.hist(list(values), bins=bins, range=xrange, color=PALETTE[0], edgecolor="white", log=log)
+        if log:
+            _plain_log_ticks(ax)
         if vline is not None:
             ax.axvline(vline, color=PALETTE[3], linestyle="--", linewidth=1)
         ax.set(title=title, xlabel=xlabel, ylabel="pages")
         return to_svg(fig)
+
+
+def _plain_log_ticks(ax: Axes) -> None:
+    """Count ticks as plain numbers: the default log labels are mathtext, which is switched off
+    (data labels must never be typeset), so they would show as raw ``$10^{1}$``."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
 
 
 def strips(groups: Sequence[str], values: Sequence[Sequence[float]], title: str, xlabel: str) -> str:
@@ -184,7 +195,9 @@ def lines(
     with _pyplot().rc_context(RC):
         fig, ax = new_figure(SMALL[0], 3.4)
         for i, (name, (xs, ys)) in enumerate(curves.items()):
-            ax.plot(list(xs), list(ys), label=label(name), color=PALETTE[i % len(PALETTE)], marker=".")
+            # Markers only where they mark measured points (a benchmark grid), not a dense curve.
+            marker = "." if len(xs) <= 40 else None
+            ax.plot(list(xs), list(ys), label=label(name), color=PALETTE[i % len(PALETTE)], marker=marker)
         if diagonal:
             ax.plot([0, 1], [0, 1], linestyle="--", color="#999999", linewidth=0.8)
         if unit_square:

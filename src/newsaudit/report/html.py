@@ -21,7 +21,8 @@ MAX_DEPTH = 4
 # A dict of numbers longer than this gets a table of its own instead of dotted rows.
 COUNTS_INLINE = 5
 
-CSS = """
+# The page's own layout and type; COMPONENT_CSS styles the report's pieces (also in notebooks).
+BASE_CSS = """
 :root { color-scheme: light; }
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif;
        margin: 0 auto; max-width: 1200px; padding: .6rem 2rem 3rem; color: #1d232a; background: #fff; }
@@ -34,10 +35,18 @@ table { border-collapse: collapse; margin: .3rem 0 .6rem; font-size: .84rem; }
 th, td { border: 1px solid #d0d7de; padding: .12rem .45rem; text-align: left; vertical-align: top; }
 td { max-width: 48rem; overflow-wrap: anywhere; }
 th { background: #f3f5f7; font-weight: 600; }
+pre, code { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: .78rem; }
+figure { margin: .3rem 0 .6rem; }
+figure img { max-width: 100%; height: auto; border: 1px solid #eaeef2; }
+figcaption { font-size: .82rem; color: #57606a; }
+details { margin: .3rem 0 .5rem; }
+summary { cursor: pointer; color: #0969da; font-size: .9rem; }
+"""
+COMPONENT_CSS = """
 table.fit { width: 100%; table-layout: fixed; }
 table.fit td { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-pre, code, .mono, .meta { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: .78rem; }
+.mono, .meta { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: .78rem; }
 .meta { color: #57606a; margin: 0 0 .3rem; overflow-wrap: anywhere; }
 .note { color: #57606a; font-style: italic; margin: .3rem 0; }
 .absent { color: #8c6d00; background: #fff8c5; padding: .3rem .6rem; border-left: 3px solid #d4a72c; }
@@ -70,14 +79,10 @@ td.bar { min-width: 7.5rem; white-space: nowrap; }
 .hidden { font-size: .74rem; color: #57606a; font-style: italic; margin-top: .15rem; }
 .ex h3 { margin-bottom: .05rem; }
 .figs { display: grid; grid-template-columns: 1fr 1fr; gap: .4rem 1rem; }
-figure { margin: .3rem 0 .6rem; }
-figure img { max-width: 100%; height: auto; border: 1px solid #eaeef2; }
-figcaption { font-size: .82rem; color: #57606a; }
-details { margin: .3rem 0 .5rem; }
-summary { cursor: pointer; color: #0969da; font-size: .9rem; }
 .clip { max-width: 42rem; overflow-wrap: anywhere; }
 .scroll { overflow-x: auto; max-width: 100%; }
 """
+CSS = BASE_CSS + COMPONENT_CSS
 
 
 # Lone surrogates (a JSON "\ud800" escape decodes to one) cannot be written as UTF-8.

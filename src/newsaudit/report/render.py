@@ -76,10 +76,10 @@ NAV = {
 }
 
 
-def build_parts(data: ReportData) -> list:
+def build_parts(data: ReportData, view: View | None = None) -> list:
     """Every section in reading order: findings and sources first, provenance last. The audit
     report has the same sections but those that need the pipeline's labelled data."""
-    view = View(data)
+    view = view or View(data)
     parts = [
         findings_part(view),
         scorecard_part(view),

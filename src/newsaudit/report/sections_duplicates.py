@@ -27,11 +27,11 @@ from newsaudit.report.part import (
 def duplicates(view: View) -> Part:
     title = "Duplicates"
     s, f = view.summary, view.facts
-    if s is None or not view.ran("duplicates"):
-        html = missing(view.data, "duplicates")
-        html += _benchmark(view, {})[0]
-        return Part("duplicates", title, html)
     found: dict[str, str] = {}
+    if s is None or not view.ran("duplicates"):
+        bench_html, bench_figure = _benchmark(view, found)
+        html = missing(view.data, "duplicates") + bench_html
+        return Part("duplicates", title, html + (figure_row(bench_figure) if bench_figure else ""), found)
     frame = f.frame
     top = clusters(f, EXAMPLE_CLUSTERS)
     html = note(
