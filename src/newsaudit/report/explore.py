@@ -43,6 +43,9 @@ class Html:
     def __init__(self, html: str):
         self.html = html
 
+    def __repr__(self) -> str:  # the plain-text twin of the HTML output: stable, no address
+        return f"<report HTML, {len(self.html)} characters>"
+
     def _repr_html_(self) -> str:
         return f'<style>{_scoped(COMPONENT_CSS)}</style><div class="{SCOPE}">{self.html}</div>'
 
@@ -52,6 +55,9 @@ class Figure:
 
     def __init__(self, svg: str):
         self.svg = svg
+
+    def __repr__(self) -> str:
+        return "<report figure (SVG)>"
 
     def _repr_svg_(self) -> str:
         return self.svg
