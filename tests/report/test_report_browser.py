@@ -124,7 +124,9 @@ def visit(context, path: Path) -> dict:
             ("card_row_3", "table.card tbody tr:nth-child(3)"),
         )
     }
-    seen["findings_visible"] = page.locator("ul.findings").is_visible() if seen["boxes"]["findings"] else False
+    seen["findings_visible"] = (
+        page.locator("ul.findings").is_visible() if seen["boxes"]["findings"] else False
+    )
     page.close()
     return seen
 
