@@ -22,7 +22,8 @@ HOSTILE = (
 SCRIPT, IMG, CLOSE = HOSTILE
 ARTICLE = (
     "Gunmen attacked a checkpoint in the north on Monday, killing two soldiers, police said. The attack "
-    "came a week after a similar raid on a border post, and the army sent more troops to the area."
+    "came a week after a similar raid on a border post, and the army sent more troops to the area. "
+    "Residents said shops stayed closed."
 )
 CALM = "The city council approved a new budget for schools and roads after a long debate."
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

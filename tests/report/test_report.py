@@ -143,7 +143,7 @@ def test_scorecard_a_row_per_source_largest_first(rendered, hostile):
     assert firsts == ["a.com", "(no source)", hostile[0], "b.org", "ctl source"]
     cells = [text_of(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", rows[0])]
     # pages, rejected, error pages, boilerplate share, duplicates (d2 copies d1), events, languages
-    assert cells == ["a.com", "2", "0", "0", "4%", "1", "2 of 2", "en 2"]
+    assert cells == ["a.com", "2", "0", "0", "3%", "1", "2 of 2", "en 2"]
     assert 'style="width:4.60rem"' in rows[0]  # the largest source's pages bar is full width
     assert "Rejected inputs (1)" in card and "empty file &lt;img" in card
 

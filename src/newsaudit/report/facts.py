@@ -260,26 +260,27 @@ def scorecard(facts: Facts) -> pd.DataFrame:
 
 def clusters(facts: Facts, top: int = 8) -> pd.DataFrame:
     """The ``top`` largest near-duplicate clusters: size, distinct sources, the sources with most
-    members, and the members' similarity to the representative (lowest and median)."""
+    members, and the copies' similarity to the cluster's first page (lowest and median)."""
     f = facts.frame
     multi = f[f["clustered"] & (f["cluster_size"] > 1)]
+    columns = ["cluster", "size", "sources", "top_sources", "min_sim", "median_sim"]
     if multi.empty:
-        return pd.DataFrame(columns=["cluster", "size", "sources", "top_sources", "min_sim", "median_sim"])
-    rows = []
-    for cluster, members in multi.groupby("cluster", sort=True):
-        others = members.loc[members["dup"], "sim"].dropna()
-        rows.append(
-            {
-                "cluster": cluster,
-                "size": len(members),
-                "sources": members["source"].nunique(),
-                "top_sources": top_counts(members["source"], top=3),
-                "min_sim": float(others.min()) if len(others) else None,
-                "median_sim": float(others.median()) if len(others) else None,
-            }
-        )
-    out = pd.DataFrame(rows).sort_values(["size", "cluster"], ascending=[False, True], kind="stable")
-    return out.head(top).reset_index(drop=True)
+        return pd.DataFrame(columns=columns)
+    g = multi.groupby("cluster", sort=True)
+    sims = multi["sim"].where(multi["dup"]).groupby(multi["cluster"])
+    out = pd.DataFrame(
+        {
+            "size": g.size(),
+            "sources": g["source"].nunique(),
+            "min_sim": sims.min(),
+            "median_sim": sims.median(),
+        }
+    ).reset_index()
+    out = out.sort_values(["size", "cluster"], ascending=[False, True], kind="stable").head(top)
+    # The per-source counts only for the clusters shown: a large crawl has tens of thousands.
+    members = multi[multi["cluster"].isin(out["cluster"])].groupby("cluster")["source"].agg(top_counts)
+    out["top_sources"] = out["cluster"].map(members)
+    return out[columns].reset_index(drop=True)
 
 
 def by_month(facts: Facts) -> pd.DataFrame | None:

@@ -108,8 +108,9 @@ def histogram(
 def _plain_log_ticks(ax: Axes) -> None:
     """Count ticks as plain numbers: the default log labels are mathtext, which is switched off
     (data labels must never be typeset), so they would show as raw ``$10^{1}$``."""
-    from matplotlib.ticker import FuncFormatter, NullFormatter
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     ax.yaxis.set_minor_formatter(NullFormatter())
 

@@ -183,11 +183,13 @@ def alerts(s: Summary, facts: Facts, skipped: dict[str, str] | None = None) -> l
 
 
 def _large_clusters(f: pd.DataFrame) -> pd.DataFrame:
+    """Clusters of LARGE_CLUSTER+ pages, largest first; the source counts only for the largest."""
     big = f[f["clustered"] & (f["cluster_size"] >= LARGE_CLUSTER)]
     if big.empty:
         return pd.DataFrame(columns=["cluster", "size", "sources", "top"])
     g = big.groupby("cluster", sort=True)
-    out = pd.DataFrame(
-        {"size": g.size(), "sources": g["source"].nunique(), "top": g["source"].agg(top_counts)}
-    ).reset_index()
-    return out.sort_values(["size", "cluster"], ascending=[False, True], kind="stable")
+    out = pd.DataFrame({"size": g.size(), "sources": g["source"].nunique()}).reset_index()
+    out = out.sort_values(["size", "cluster"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    out["top"] = ""
+    out.loc[0, "top"] = top_counts(big.loc[big["cluster"] == out.loc[0, "cluster"], "source"])
+    return out

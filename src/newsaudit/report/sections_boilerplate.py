@@ -18,6 +18,9 @@ def _removed_by_reason(view: View) -> pd.DataFrame | None:
     frame = view.data.table("boilerplate", "by_reason")
     if frame is not None and {"reason", "lines"} <= set(frame.columns):
         return frame
+    counted = ((view.data.audit_summary or {}).get("boilerplate") or {}).get("removed_lines_by_reason")
+    if isinstance(counted, dict):  # the audit's own counts
+        return pd.DataFrame({"reason": list(counted), "lines": list(counted.values())})
     lines = view.data.removed_lines
     if lines is None:
         return None
@@ -44,11 +47,18 @@ def boilerplate(view: View) -> Part:
         f"{pct(s.boilerplate_share)} of the characters of {num(s.cleaned)} cleaned pages were removed; "
         f"the median page lost {pct(s.median_page_share)}."
     )
+    # A log count axis only when one bin dwarfs the others (a crawl of error pages, say).
+    counts = pd.cut(frac, bins=20, include_lowest=True).value_counts()
+    nonzero = counts[counts > 0]
+    log = bool(len(nonzero)) and nonzero.max() > 10 * nonzero.median()
     found["boilerplate_frac"] = figs.histogram(
-        frac, "Share of each page removed as boilerplate", "share of the page's characters", log=True
+        frac, "Share of each page removed as boilerplate", "share of the page's characters", log=log
     )
-    items = [(found["boilerplate_frac"], "Pages by the share of their characters removed (log scale).")]
+    caption = "Pages by the share of their characters removed" + (" (log scale)." if log else ".")
+    items = [(found["boilerplate_frac"], caption)]
     reasons = _removed_by_reason(view)
+    if reasons is not None:
+        reasons = reasons[reasons["lines"] > 0]  # a reason that removed nothing has no bar
     if reasons is not None and len(reasons):
         reasons = reasons.sort_values(["lines", "reason"], ascending=[False, True])
         found["removed_by_reason"] = figs.bars(
@@ -86,7 +96,8 @@ def _benchmark(view: View) -> str:
     if html_f1 is not None:
         line += f", {html_f1:.3f} in HTML mode"
     if len(best):
-        line += f"; best published extractor {best.iloc[0]['method']} {best.iloc[0]['f1']:.3f}"
+        name = str(best.iloc[0]["method"]).removeprefix("published:").strip()
+        line += f"; the best published extractor, {name}, {best.iloc[0]['f1']:.3f}"
     tables = table(cols, list(ours[cols].itertuples(index=False)))
     tables += folded(
         f"Every method ({len(bench)} rows)", table(cols, list(bench[cols].itertuples(index=False)))

@@ -44,7 +44,10 @@ def duplicates(view: View) -> Part:
         sims = [
             frame.loc[(frame["cluster"] == c) & frame["dup"], "sim"].dropna().tolist() for c in top["cluster"]
         ]
-        groups = [f"{r['size']} pages, {r['sources']} sources" for _, r in top.iterrows()]
+        groups = [
+            f"{r['size']} pages, {r['sources']} source{'s' if r['sources'] != 1 else ''}"
+            for _, r in top.iterrows()
+        ]
         found["largest_clusters"] = figs.strips(
             groups, sims, "Largest clusters: each copy's similarity", "similarity to the cluster's first page"
         )
