@@ -18,7 +18,7 @@ $(INSTALLED): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m ipykernel install --sys-prefix --name newsaudit --display-name "Python (newsaudit)" >/dev/null
 	touch $@
 
-.PHONY: help install repro test test-fast lint check-repro ci lab notebooks bench plots clean-venv
+.PHONY: help install repro test test-fast lint check-repro ci lab notebooks explore bench plots clean-venv
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
 
@@ -61,6 +61,13 @@ notebooks: repro ## Re-execute the notebooks in place (after results legitimatel
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.kernel_name=newsaudit $(NOTEBOOKS)
 	$(BIN)/jupyter nbconvert --to html --no-input --template-file src/newsaudit/templates/nbconvert_offline.html.j2 \
 	    --output-dir reports $(NOTEBOOKS)
+
+explore: $(INSTALLED) ## Walk through an audit: make explore AUDIT=DIR writes DIR/explore.ipynb and DIR/explore.html
+	@test -n "$(AUDIT)" && test -f "$(AUDIT)/summary.json" || { echo "usage: make explore AUDIT=DIR (a folder written by newsaudit audit CORPUS --out DIR)"; exit 2; }
+	NEWSAUDIT_AUDIT="$(abspath $(AUDIT))" $(BIN)/jupyter nbconvert --to notebook --execute --ExecutePreprocessor.kernel_name=newsaudit \
+	    --output-dir "$(AUDIT)" --output explore notebooks/04-explore-an-audit.ipynb
+	$(BIN)/jupyter nbconvert --to html --no-input --template-file src/newsaudit/templates/nbconvert_offline.html.j2 \
+	    --output-dir "$(AUDIT)" "$(AUDIT)/explore.ipynb"
 
 bench: repro ## Throughput/memory benchmark at 10k and 100k pages vs datasketch/rensa/datatrove (~15 min) -> reports/metrics/benchmark.json
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/newsaudit bench

@@ -2,7 +2,11 @@
 
 Checks what a reader's browser does with the file: it requests nothing but the file itself and
 its ``data:`` figures, logs no console error, runs no script from the data (the injected scripts
-would set ``window.__pwned`` or open an alert), and draws a page that is not blank.
+would set ``window.__pwned`` or open an alert), and draws a page that is not blank; and what a
+reader sees first: at 1280x800 the first screen shows the findings and the start of the
+per-source scorecard, and the pipeline's report of the default corpus is under about 6,000 pixels
+before any folded part is opened. With ``NEWSAUDIT_SCREENSHOTS=DIR`` the first screens are saved
+there (how ``docs/screenshots/`` is made).
 
 Needs Debian's Chromium and the ``playwright`` Python package (which drives it; its own browser
 download is not used): ``apt-get install chromium`` and ``pip install playwright``.
@@ -41,7 +45,13 @@ CHROMIUM_ARGS = [
     "--mute-audio",
 ]
 CSP = '<meta http-equiv="Content-Security-Policy"'
-TEMPLATES = Path(__file__).resolve().parents[2] / "src" / "newsaudit" / "templates"
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATES = ROOT / "src" / "newsaudit" / "templates"
+VIEWPORT = {"width": 1280, "height": 800}
+MAX_HEIGHT = 6000  # the default corpus's report, every <details> closed
+# The pipeline's report (after `make repro`); another file can be checked the same way.
+PIPELINE_REPORT = Path(os.environ.get("NEWSAUDIT_PIPELINE_REPORT", ROOT / "reports" / "index.html"))
+SCREENSHOTS = os.environ.get("NEWSAUDIT_SCREENSHOTS")
 
 sync_api = pytest.importorskip(
     "playwright.sync_api",
@@ -66,7 +76,7 @@ def browser(tmp_path_factory):
             headless=True,
             args=CHROMIUM_ARGS,
             offline=True,
-            viewport={"width": 1200, "height": 900},
+            viewport=VIEWPORT,
         )
         yield context
         context.close()
@@ -102,8 +112,37 @@ def visit(context, path: Path) -> dict:
     seen["h1"] = page.inner_text("h1")
     seen["text"] = page.inner_text("body")
     seen["screenshot"] = page.screenshot(full_page=False)
+    seen["height"] = page.evaluate("() => document.documentElement.scrollHeight")
+    seen["width"] = page.evaluate("() => document.documentElement.scrollWidth")
+    # Where the findings and the first rows of the scorecard are drawn (None when absent).
+    seen["boxes"] = {
+        name: page.locator(selector).first.bounding_box() if page.locator(selector).count() else None
+        for name, selector in (
+            ("findings", "ul.findings"),
+            ("card_head", "table.card thead"),
+            ("card_row_1", "table.card tbody tr:nth-child(1)"),
+            ("card_row_3", "table.card tbody tr:nth-child(3)"),
+        )
+    }
+    seen["findings_visible"] = (
+        page.locator("ul.findings").is_visible() if seen["boxes"]["findings"] else False
+    )
     page.close()
     return seen
+
+
+def assert_first_screen(seen: dict, name: str) -> None:
+    """The findings, whole, and the scorecard's header and first rows lie inside the first screen."""
+    boxes = seen["boxes"]
+    assert seen["findings_visible"], boxes
+    assert boxes["findings"]["y"] + boxes["findings"]["height"] <= VIEWPORT["height"], boxes
+    assert boxes["card_head"]["y"] < VIEWPORT["height"], boxes
+    first_row = boxes["card_row_1"]
+    assert first_row["y"] + first_row["height"] <= VIEWPORT["height"], boxes
+    assert seen["width"] <= VIEWPORT["width"]  # nothing wider than the screen
+    if SCREENSHOTS:
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        (Path(SCREENSHOTS) / f"{name}.png").write_bytes(seen["screenshot"])
 
 
 def distinct_colours(png: bytes) -> int:
@@ -133,9 +172,10 @@ def test_pipeline_report_in_chromium(browser, project, hostile, tmp_path):
     seen = visit(browser, path)
     assert_safe_and_rendered(seen)
     assert seen["h1"] == "newsaudit report"
-    assert len(seen["images_ok"]) >= 8
+    assert len(seen["images_ok"]) >= 6
     for markup in hostile:
         assert markup in seen["text"]
+    assert_first_screen(seen, "fixture-report")
 
 
 def test_escaping_alone_keeps_scripts_inert(browser, project, tmp_path):
@@ -155,6 +195,27 @@ def test_audit_report_in_chromium(browser, tmp_path, hostile, audited_pages):
     seen = visit(browser, path)
     assert_safe_and_rendered(seen)
     assert hostile[0] in seen["text"]
+
+
+def test_small_audit_first_screen(browser, small_audit):
+    """`newsaudit audit CORPUS --out DIR --report` on the small corpus: the same first screen."""
+    seen = visit(browser, small_audit / "report.html")
+    assert_safe_and_rendered(seen)
+    assert_first_screen(seen, "audit-small-corpus")
+    assert "89 pages read, 2 rejected" in seen["text"]
+
+
+@pytest.mark.pipeline
+def test_pipeline_report_first_screen_and_height(browser):
+    """The pipeline's report of the default corpus: findings and scorecard on the first screen,
+    the whole page (every <details> closed) under MAX_HEIGHT pixels."""
+    if not PIPELINE_REPORT.is_file():
+        pytest.skip(f"{PIPELINE_REPORT} not built yet: run `make repro` (the report stage) first")
+    seen = visit(browser, PIPELINE_REPORT)
+    assert_safe_and_rendered(seen)
+    assert_first_screen(seen, "default-corpus")
+    assert seen["boxes"]["card_row_3"]["y"] < VIEWPORT["height"]  # several sources, not just one
+    assert seen["height"] < MAX_HEIGHT, f"{seen['height']} px tall"
 
 
 def test_dvc_plots_show_renders_offline(browser, project, tmp_path):

@@ -59,8 +59,15 @@ def test_stage_writes_table_metrics_and_plots(tmp_path, params_file):
     metrics = tmp_path / "duplicates.json"
     stats = json.loads(metrics.read_text())
     assert stats["exact_duplicate_pages"] == 1 and stats["pages_with_repeated_paragraphs"] == 1
-    assert stats["pages_skipped"] == {"rejected_or_no_text": 1, "error_pages": 0}
-    assert stats["syndication"] == [{"from": "a.com", "pages": 1, "to": "b.com"}]
+    tables = tmp_path / "duplicates.tables"  # breakdowns beside the metrics
+    skipped = pd.read_csv(tables / "pages_skipped.csv")
+    assert dict(zip(skipped["reason"], skipped["pages"], strict=True)) == {
+        "rejected_or_no_text": 1,
+        "error_pages": 0,
+    }
+    assert pd.read_csv(tables / "syndication.csv").to_dict("records") == [
+        {"from": "a.com", "to": "b.com", "pages": 1}
+    ]
     plots = tmp_path / "plots"
     assert (plots / "cluster_sizes.csv").is_file() and (plots / "s_curve.csv").is_file()
     assert (plots / "duplicates.png").is_file()

@@ -20,6 +20,9 @@ MODELS = Path("models")
 REPORTS = Path("reports")
 METRICS = REPORTS / "metrics"
 PLOTS = REPORTS / "plots"
+# Breakdowns (per source, language, encoding, reason...) as CSV tables, one folder per stage: the
+# metrics files keep only the headline figures that `dvc metrics diff` and `dvc exp show` compare.
+TABLES = REPORTS / "tables"
 TIMINGS = REPORTS / "timings"
 
 # ingest
@@ -55,6 +58,8 @@ PREDICTIONS = PROCESSED / "predictions.parquet"
 # report
 REPORT_HTML = REPORTS / "index.html"
 REPORT_FIGURES = PLOTS / "report"
+# `newsaudit report --baseline REV` (by hand or in CI; not the DVC stage's output)
+REPORT_VS_BASELINE = REPORTS / "changes.html"
 # newsaudit bench (not a DVC stage)
 BENCH_FOLDER = Path("data/bench")
 
@@ -62,3 +67,18 @@ BENCH_FOLDER = Path("data/bench")
 def metrics(name: str) -> Path:
     """``reports/metrics/<name>.json``: a stage's metrics file carries the stage's name."""
     return METRICS / f"{name}.json"
+
+
+def tables(name: str) -> Path:
+    """``reports/tables/<name>/``: the breakdown tables of the stage whose metrics file is ``name``."""
+    return TABLES / name
+
+
+def tables_beside(metrics_file: str | Path) -> Path:
+    """The tables folder that goes with a metrics file: ``reports/tables/<name>/`` for
+    ``reports/metrics/<name>.json``, ``<name>.tables/`` beside a metrics file anywhere else (a
+    hand run or a test writing its metrics to another folder keeps its tables there too)."""
+    path = Path(metrics_file)
+    if path.parent.name == METRICS.name and path.parent.parent.name == REPORTS.name:
+        return path.parent.parent / TABLES.name / path.stem
+    return path.with_name(path.stem + ".tables")

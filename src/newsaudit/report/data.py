@@ -1,8 +1,9 @@
-"""Loading what the report shows: metrics JSON, pages tables, plot data and run provenance.
+"""Loading what the report shows: headline metrics, breakdown tables, pages tables, plot data and
+run provenance, for the pipeline (:func:`load_pipeline`) or an audit folder (:func:`load_audit`).
 
 Everything is optional: a stage that has not run yet leaves its file absent and the report says
-so. Pages tables are read column by column (``PageTable.read``) so the report never loads the full
-corpus text just to count pages.
+so. Pages tables are read column by column (``PageTable.read``) and the removed lines by page
+(``LineTable.read``), so the report never loads the corpus text just to count pages.
 """
 
 from __future__ import annotations
@@ -26,9 +27,10 @@ log = logging.getLogger(__name__)
 # Metrics files the report knows (``reports/metrics/<key>.json``), in pipeline order, with the
 # stage that writes each (for the "not produced yet" notes). A stage's metrics file carries the
 # stage's name (``bench-boilerplate`` -> ``bench_boilerplate.json``) except ``classifier.json``,
-# written by ``evaluate``. Any other JSON in the metrics folder is still shown, generically.
+# written by ``evaluate``. Its breakdowns are the CSV files of ``reports/tables/<key>/``.
 METRICS = {
     "ingest": "ingest",
+    "train_linemodel": "train-linemodel",
     "boilerplate": "boilerplate",
     "bench_boilerplate": "bench-boilerplate",
     "duplicates": "duplicates",
@@ -40,6 +42,10 @@ METRICS = {
     "conflibert_benchmark": "conflibert-benchmark",
     "classify": "classify",
 }
+# Audit folder files (``newsaudit audit --out DIR``).
+AUDIT_PAGES = "pages.parquet"
+AUDIT_REMOVED = "removed_lines.parquet"
+AUDIT_SUMMARY = "summary.json"
 
 
 class PageTable:
@@ -69,22 +75,32 @@ class PageTable:
         return pd.read_parquet(self._path, columns=cols, filters=filters)
 
 
+class LineTable(PageTable):
+    """The removed lines (doc_id, line_no, text, reason): read only for the pages shown."""
+
+
 @dataclass
 class ReportData:
     """All the report can show; ``None``/empty means the producing stage has not run."""
 
     title: str = "newsaudit report"
     metrics: dict[str, dict] = field(default_factory=dict)
+    tables: dict[str, dict[str, pd.DataFrame]] = field(default_factory=dict)
     manifest: pd.DataFrame | None = None
-    clean: PageTable | None = None
-    removed_lines: pd.DataFrame | None = None
-    dedup: PageTable | None = None
-    predicted: PageTable | None = None
+    # The most complete pages table (classify > duplicates > boilerplate > ingest outputs).
+    pages: PageTable | None = None
+    removed_lines: LineTable | None = None
     plots: dict[str, pd.DataFrame] = field(default_factory=dict)
     provenance: dict[str, Any] | None = None
     audit_summary: dict[str, Any] | None = None
+    # `newsaudit report --baseline REV`: metrics and params that changed since REV.
+    changes: dict[str, Any] | None = None
     # True for the pipeline report: absent inputs get a note naming the missing file and stage.
     pipeline: bool = True
+
+    def table(self, metrics: str, name: str) -> pd.DataFrame | None:
+        """A breakdown table of a stage (``reports/tables/<metrics>/<name>.csv``), if present."""
+        return self.tables.get(metrics, {}).get(name)
 
 
 def read_json(path: Path) -> Any:
@@ -103,6 +119,22 @@ def load_metrics(folder: Path) -> dict[str, dict]:
         data = read_json(path)
         # Lower-cased: metrics names are stage names; a hand-made file may be spelled otherwise.
         out[path.stem.lower()] = data if isinstance(data, dict) else {"values": data}
+    return out
+
+
+def load_tables(folder: Path) -> dict[str, dict[str, pd.DataFrame]]:
+    """Every ``<metrics name>/<table>.csv`` under the tables folder, by metrics name and table."""
+    out: dict[str, dict[str, pd.DataFrame]] = {}
+    if not folder.is_dir():
+        return out
+    for path in sorted(folder.glob("*/*.csv")):
+        try:
+            frame = pd.read_csv(path, keep_default_na=False, na_values=[""])
+        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+            raise NewsauditError(f"{path}: not a readable CSV table ({exc}); re-run its stage") from None
+        except pd.errors.EmptyDataError:
+            frame = pd.DataFrame()
+        out.setdefault(path.parent.name, {})[path.stem] = frame
     return out
 
 
@@ -137,18 +169,27 @@ def _read_plot_file(path: Path) -> pd.DataFrame | None:
     return None
 
 
-def git_provenance(root: Path) -> dict[str, Any]:
-    """Commit and whether tracked files differ from it (the report may describe uncommitted work)."""
+def git_provenance(root: Path, own_outputs: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Commit and the tracked files that differ from it (the report may describe uncommitted work).
+
+    ``own_outputs`` (paths relative to ``root``, files or folders) are the report's own outputs:
+    DVC deletes a stage's outputs before running it, so while the report is being written its
+    committed figures look deleted. They say nothing about the inputs and are not counted.
+    """
 
     def git(*args: str) -> str:
         return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True).stdout
 
     try:
         commit = git("rev-parse", "HEAD").strip()
+        # Paths relative to the repository's top; ``root`` may be a folder inside it.
+        prefix = git("rev-parse", "--show-prefix").strip()
         # Tracked files that differ from HEAD, staged or not (-z: paths verbatim, no quoting).
         changed = sorted(p for p in git("diff", "--name-only", "-z", "HEAD").split("\0") if p)
     except (OSError, subprocess.CalledProcessError):
-        return {"commit": "unknown (not a git checkout)", "dirty": None, "changed": []}
+        return {"commit": "not a git checkout", "dirty": None, "changed": []}
+    own = tuple(prefix + o.strip("/") for o in own_outputs)
+    changed = [p for p in changed if not any(p == o or p.startswith(o + "/") for o in own)]
     return {"commit": commit, "dirty": bool(changed), "changed": changed}
 
 
@@ -187,25 +228,61 @@ def _table(root: Path, path: Path) -> PageTable | None:
 def load_pipeline(
     root: Path, params: dict[str, Any] | None = None, own_outputs: tuple[str, ...] = ()
 ) -> ReportData:
-    """Everything the pipeline has produced so far under ``root`` (``own_outputs``: see lock_entries).
+    """Everything the pipeline has produced so far under ``root`` (``own_outputs``: the report's
+    own files, left out of the provenance; see :func:`git_provenance` and :func:`lock_entries`).
 
     ``params`` is the parameter file's content, shown as provenance (the report stage reads it; the
     report itself reads no parameter).
     """
     manifest_path = root / paths.MANIFEST
     removed_path = root / paths.REMOVED_LINES
-    provenance = git_provenance(root)
+    provenance = git_provenance(root, own_outputs)
     provenance["params"] = params or {}
     provenance["lock"] = lock_entries(root / paths.LOCK, own_outputs)
+    stages = (paths.PAGES_FINAL, paths.PAGES_DEDUP, paths.PAGES_CLEAN, paths.PAGES)
+    tables = [t for t in (_table(root, p) for p in stages) if t is not None]
     return ReportData(
         metrics=load_metrics(root / paths.METRICS),
+        tables=load_tables(root / paths.TABLES),
         manifest=pd.read_csv(manifest_path, dtype=str, keep_default_na=False)
         if manifest_path.is_file()
         else None,
-        clean=_table(root, paths.PAGES_CLEAN),
-        removed_lines=pd.read_parquet(removed_path) if removed_path.is_file() else None,
-        dedup=_table(root, paths.PAGES_DEDUP),
-        predicted=_table(root, paths.PAGES_FINAL),
+        pages=tables[0] if tables else None,
+        removed_lines=LineTable(removed_path, paths.REMOVED_LINES.as_posix())
+        if removed_path.is_file()
+        else None,
         plots=load_plot_data(root / paths.PLOTS),
         provenance=provenance,
     )
+
+
+def audit_data(
+    pages: pd.DataFrame | Path, summary: dict, removed_lines: pd.DataFrame | Path | None = None
+) -> ReportData:
+    """An audit's pages table (ingest columns plus whichever per-page steps ran), its summary and
+    removed lines, as the report reads them."""
+    table = PageTable(pages, AUDIT_PAGES)
+    cols = ("doc_id", "path", "record", "format", "status", "reason_code", "status_reason", "n_chars")
+    manifest = table.read([c for c in cols if table.has(c)]) if table.has("doc_id", "status") else None
+    removed = LineTable(removed_lines, AUDIT_REMOVED) if removed_lines is not None else None
+    return ReportData(
+        title="newsaudit audit report",
+        manifest=manifest,
+        pages=table,
+        removed_lines=removed,
+        audit_summary=summary,
+        pipeline=False,
+    )
+
+
+def load_audit(folder: Path) -> ReportData:
+    """The outputs of ``newsaudit audit --out FOLDER`` (pages, removed lines, summary)."""
+    folder = Path(folder)
+    pages, summary = folder / AUDIT_PAGES, folder / AUDIT_SUMMARY
+    if not pages.is_file() or not summary.is_file():
+        raise NewsauditError(
+            f"{folder}: not an audit folder (needs {AUDIT_PAGES} and {AUDIT_SUMMARY}; run "
+            f"`newsaudit audit CORPUS --out {folder}`)"
+        )
+    removed = folder / AUDIT_REMOVED
+    return audit_data(pages, read_json(summary), removed if removed.is_file() else None)

@@ -80,19 +80,78 @@ def data_uri(svg: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
 
-def histogram(values: Sequence[float], title: str, xlabel: str, bins: int = 20, xrange=(0.0, 1.0)) -> str:
+# Figures shown two abreast in the report (about 580 px wide each at 1280 px).
+SMALL = (5.6, 3.0)
+
+
+def histogram(
+    values: Sequence[float],
+    title: str,
+    xlabel: str,
+    bins: int = 20,
+    xrange=(0.0, 1.0),
+    vline: float | None = None,
+    log: bool = False,
+) -> str:
+    """Pages per bin; ``vline`` marks a value (a decision threshold), ``log`` a log count axis."""
     with _pyplot().rc_context(RC):
-        fig, ax = new_figure()
-        ax.hist(list(values), bins=bins, range=xrange, color=PALETTE[0], edgecolor="white")
+        fig, ax = new_figure(*SMALL)
+        ax.hist(list(values), bins=bins, range=xrange, color=PALETTE[0], edgecolor="white", log=log)
+        if log:
+            _plain_log_ticks(ax)
+        if vline is not None:
+            ax.axvline(vline, color=PALETTE[3], linestyle="--", linewidth=1)
         ax.set(title=title, xlabel=xlabel, ylabel="pages")
+        return to_svg(fig)
+
+
+def _plain_log_ticks(ax: Axes) -> None:
+    """Count ticks as plain numbers: the default log labels are mathtext, which is switched off
+    (data labels must never be typeset), so they would show as raw ``$10^{1}$``."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
+
+def strips(groups: Sequence[str], values: Sequence[Sequence[float]], title: str, xlabel: str) -> str:
+    """One row of dots per group (top to bottom in the given order): the members' values."""
+    with _pyplot().rc_context(RC):
+        fig, ax = new_figure(SMALL[0], max(2.2, 0.3 * len(groups) + 1.0))
+        for i, vals in enumerate(values):
+            ax.plot(list(vals), [i] * len(vals), "o", color=PALETTE[0], alpha=0.6, markersize=5)
+        ax.set_yticks(range(len(groups)), [label(g) for g in groups])
+        ax.invert_yaxis()
+        ax.set(title=title, xlabel=xlabel, xlim=(0, 1.02))
+        return to_svg(fig)
+
+
+def monthly(
+    months: Sequence[str], pages: Sequence[int], errors: Sequence[int], share: Sequence[float]
+) -> str:
+    """Pages and error pages per month (bars), conflict share of scored pages (line, right axis)."""
+    with _pyplot().rc_context(RC):
+        fig, ax = new_figure(11.2, 3.0)
+        xs = range(len(months))
+        ax.bar(xs, list(pages), color=PALETTE[0], label="pages")
+        ax.bar(xs, list(errors), color=PALETTE[3], label="error pages")
+        ax.set(ylabel="pages", title="Pages per month")
+        step = max(1, len(months) // 24)  # at most about 24 labels
+        ax.set_xticks(list(xs)[::step], [label(m) for m in months][::step], rotation=45, ha="right")
+        right = ax.twinx()
+        right.plot(list(xs), [float("nan") if v is None else v for v in share], color=PALETTE[1], marker=".")
+        right.set(ylabel="conflict share of scored", ylim=(0, None))
+        right.grid(False)
+        ax.legend(loc="upper left", fontsize=8)
         return to_svg(fig)
 
 
 def bars(labels: Sequence[str], values: Sequence[float], title: str, xlabel: str, horizontal=True) -> str:
     """A bar per label (top to bottom in the given order when horizontal)."""
     with _pyplot().rc_context(RC):
-        height = max(2.4, 0.28 * len(labels) + 1.0) if horizontal else 3.6
-        fig, ax = new_figure(6.4, height)
+        height = max(2.2, 0.26 * len(labels) + 1.0) if horizontal else SMALL[1]
+        fig, ax = new_figure(SMALL[0], height)
         labels = [label(x) for x in labels]
         if horizontal:
             ax.barh(range(len(labels)), list(values), color=PALETTE[0])
@@ -113,7 +172,7 @@ def bars(labels: Sequence[str], values: Sequence[float], title: str, xlabel: str
 def grouped_bars(groups: Sequence[str], series: dict[str, Sequence[float]], title: str, ylabel: str) -> str:
     """Bars of several series per group (e.g. F1 of each model on each dataset)."""
     with _pyplot().rc_context(RC):
-        fig, ax = new_figure(7.2, 3.8)
+        fig, ax = new_figure(SMALL[0], 3.4)
         n = max(len(series), 1)
         width = 0.8 / n
         for i, (name, values) in enumerate(series.items()):
@@ -135,9 +194,11 @@ def lines(
 ) -> str:
     """One line per named curve (ROC, precision-recall, recall against edit rate...)."""
     with _pyplot().rc_context(RC):
-        fig, ax = new_figure(5.2, 4.0)
+        fig, ax = new_figure(SMALL[0], 3.4)
         for i, (name, (xs, ys)) in enumerate(curves.items()):
-            ax.plot(list(xs), list(ys), label=label(name), color=PALETTE[i % len(PALETTE)], marker=".")
+            # Markers only where they mark measured points (a benchmark grid), not a dense curve.
+            marker = "." if len(xs) <= 40 else None
+            ax.plot(list(xs), list(ys), label=label(name), color=PALETTE[i % len(PALETTE)], marker=marker)
         if diagonal:
             ax.plot([0, 1], [0, 1], linestyle="--", color="#999999", linewidth=0.8)
         if unit_square:

@@ -21,34 +21,68 @@ MAX_DEPTH = 4
 # A dict of numbers longer than this gets a table of its own instead of dotted rows.
 COUNTS_INLINE = 5
 
-CSS = """
+# The page's own layout and type; COMPONENT_CSS styles the report's pieces (also in notebooks).
+BASE_CSS = """
 :root { color-scheme: light; }
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif;
-       margin: 0 auto; max-width: 1200px; padding: 1rem 2rem 4rem; color: #1d232a; background: #fff; }
-h1 { font-size: 1.7rem; margin-bottom: .2rem; }
-h2 { font-size: 1.3rem; border-bottom: 2px solid #d0d7de; padding-bottom: .2rem; margin-top: 2.2rem; }
-h3 { font-size: 1.05rem; margin-top: 1.4rem; }
-nav ol { columns: 2; font-size: .95rem; }
-table { border-collapse: collapse; margin: .5rem 0 1rem; font-size: .88rem; }
-th, td { border: 1px solid #d0d7de; padding: .2rem .5rem; text-align: left; vertical-align: top; }
+       margin: 0 auto; max-width: 1200px; padding: .6rem 2rem 3rem; color: #1d232a; background: #fff; }
+h1 { font-size: 1.45rem; margin: .2rem 0 0; }
+h2 { font-size: 1.2rem; border-bottom: 2px solid #d0d7de; padding-bottom: .15rem; margin: 1.4rem 0 .5rem; }
+h3 { font-size: 1rem; margin: .9rem 0 .3rem; }
+nav { font-size: .85rem; margin: .2rem 0 .4rem; color: #57606a; }
+nav a { margin-right: .7rem; }
+table { border-collapse: collapse; margin: .3rem 0 .6rem; font-size: .84rem; }
+th, td { border: 1px solid #d0d7de; padding: .12rem .45rem; text-align: left; vertical-align: top; }
 td { max-width: 48rem; overflow-wrap: anywhere; }
-th { background: #f3f5f7; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
-pre, code, .mono { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: .82rem; }
-pre { background: #f6f8fa; padding: .6rem; overflow-x: auto; white-space: pre-wrap; }
-.note { color: #57606a; font-style: italic; }
-.absent { color: #8c6d00; background: #fff8c5; padding: .3rem .6rem; border-left: 3px solid #d4a72c; }
-.pair { display: grid; grid-template-columns: 1fr 1fr; gap: .8rem; margin-bottom: 1.2rem; }
-.pair > div { border: 1px solid #d0d7de; padding: .5rem; background: #fbfcfd; min-width: 0; }
-.pair .text { white-space: pre-wrap; overflow-wrap: anywhere; font-size: .82rem; max-height: 18rem;
-              overflow-y: auto; }
-figure { margin: .6rem 0 1.2rem; }
+th { background: #f3f5f7; font-weight: 600; }
+pre, code { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: .78rem; }
+figure { margin: .3rem 0 .6rem; }
 figure img { max-width: 100%; height: auto; border: 1px solid #eaeef2; }
-figcaption { font-size: .85rem; color: #57606a; }
-details { margin: .4rem 0 1rem; }
-summary { cursor: pointer; color: #57606a; }
-.clip { max-width: 42rem; overflow-wrap: anywhere; }
+figcaption { font-size: .82rem; color: #57606a; }
+details { margin: .3rem 0 .5rem; }
+summary { cursor: pointer; color: #0969da; font-size: .9rem; }
 """
+COMPONENT_CSS = """
+table.fit { width: 100%; table-layout: fixed; }
+table.fit td { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.mono, .meta { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: .78rem; }
+.meta { color: #57606a; margin: 0 0 .3rem; overflow-wrap: anywhere; }
+.note { color: #57606a; font-style: italic; margin: .3rem 0; }
+.absent { color: #8c6d00; background: #fff8c5; padding: .3rem .6rem; border-left: 3px solid #d4a72c; }
+ul.findings { margin: .3rem 0 .5rem; padding-left: 1.2rem; font-size: .98rem; }
+ul.findings li { margin: .12rem 0; }
+ul.alerts { list-style: none; margin: .3rem 0 .4rem; padding: .3rem .6rem; background: #fff8f0;
+            border-left: 3px solid #d4782c; font-size: .88rem; }
+ul.alerts li { margin: .1rem 0; }
+.tag { display: inline-block; font-size: .68rem; font-weight: 700; letter-spacing: .03em; color: #fff;
+       background: #bc4c00; border-radius: 3px; padding: 0 .35rem; vertical-align: 1px; }
+a.more { font-size: .8rem; color: #0969da; }
+td.bar { min-width: 7.5rem; white-space: nowrap; }
+.bar span.b { display: inline-block; height: .62rem; background: #4c8bc9; vertical-align: -1px;
+              margin-right: .3rem; }
+.bar span.t { display: inline-block; width: 4.6rem; background: #eef1f4; vertical-align: -1px; }
+.bar span.v { font-variant-numeric: tabular-nums; font-size: .8rem; }
+.pair { display: grid; grid-template-columns: 1fr 1fr; gap: .7rem; margin-bottom: .4rem; }
+.pair > div { border: 1px solid #d0d7de; padding: .35rem .5rem; background: #fbfcfd; min-width: 0; }
+.pair .text { white-space: pre-wrap; overflow-wrap: anywhere; font-size: .8rem; max-height: 16rem;
+              overflow-y: auto; }
+.cap { font-size: .74rem; color: #57606a; margin-bottom: .15rem; }
+.lines { font-size: .78rem; line-height: 1.3; }
+.lines > div { display: flex; gap: .3rem; align-items: baseline; }
+.lines .t { flex: 0 1 auto; min-width: 0; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.lines .why { flex: none; }
+.lines del { color: #8c959f; }
+.lines .fold { color: #8c959f; font-style: italic; }
+.why { font-size: .68rem; color: #953800; background: #fff1e5; border-radius: 3px; padding: 0 .25rem;
+       text-decoration: none; font-style: normal; }
+.hidden { font-size: .74rem; color: #57606a; font-style: italic; margin-top: .15rem; }
+.ex h3 { margin-bottom: .05rem; }
+.figs { display: grid; grid-template-columns: 1fr 1fr; gap: .4rem 1rem; }
+.clip { max-width: 42rem; overflow-wrap: anywhere; }
+.scroll { overflow-x: auto; max-width: 100%; }
+"""
+CSS = BASE_CSS + COMPONENT_CSS
 
 
 # Lone surrogates (a JSON "\ud800" escape decodes to one) cannot be written as UTF-8.
@@ -94,15 +128,25 @@ def td(value: Any) -> str:
     return f"<td{cls}>{esc(value)}</td>"
 
 
-def table(columns: Sequence[str] | None, rows: Iterable[Sequence[Any]], max_rows: int = MAX_ROWS) -> str:
+def table(
+    columns: Sequence[str] | None,
+    rows: Iterable[Sequence[Any]],
+    max_rows: int = MAX_ROWS,
+    widths: Sequence[str] | None = None,
+) -> str:
     """An HTML table (no header row when ``columns`` is None); rows past ``max_rows`` are counted
-    in a note instead of shown."""
+    in a note instead of shown. ``widths`` (CSS lengths, "" for the rest) make it a full-width
+    table of fixed columns whose cells are cut with an ellipsis instead of wrapping."""
     rows = list(rows)
     head = ""
     if columns is not None:
         head = "<thead><tr>" + "".join(f"<th>{esc(c)}</th>" for c in columns) + "</tr></thead>"
     body = "".join("<tr>" + "".join(td(v) for v in row) + "</tr>" for row in rows[:max_rows])
-    out = f"<table>{head}<tbody>{body}</tbody></table>"
+    opening = "<table>"
+    if widths is not None:
+        cols = "".join(f'<col style="width:{esc(w)}">' if w else "<col>" for w in widths)
+        opening = f'<table class="fit"><colgroup>{cols}</colgroup>'
+    out = f"{opening}{head}<tbody>{body}</tbody></table>"
     if len(rows) > max_rows:
         out += note(f"{len(rows) - max_rows} more rows not shown.")
     return out
@@ -241,9 +285,28 @@ def json_tables(data: Mapping[str, Any], skip: Iterable[str] = (), prefix: str =
     return out + "".join(blocks) + "".join(settings)
 
 
+def bar(share: float | None, label: str | None = None) -> str:
+    """A table cell with an inline bar (CSS only) for a share in [0, 1], and its value."""
+    if share is None or share != share:  # None or NaN: nothing to draw
+        return '<td class="bar num"></td>'
+    width = max(0.0, min(1.0, float(share))) * 4.6
+    text = label if label is not None else f"{100 * share:.0f}%"
+    return (
+        f'<td class="bar"><span class="t"><span class="b" style="width:{width:.2f}rem"></span></span>'
+        f'<span class="v">{esc(text)}</span></td>'
+    )
+
+
+def folded(summary: str, body: str, anchor: str | None = None) -> str:
+    """``body`` in a ``<details>`` block: shown on a click, no script needed."""
+    ident = f' id="{esc(anchor)}"' if anchor else ""
+    # Wide tables scroll inside the block instead of widening the page.
+    return f'<details{ident}><summary>{esc(summary)}</summary><div class="scroll">{body}</div></details>'
+
+
 def page(title: str, subtitle: str, toc: Sequence[tuple[str, str]], body: str) -> str:
     """The whole document: inline CSS, no script, no external resource of any kind."""
-    nav = "".join(f'<li><a href="#{esc(a)}">{esc(t)}</a></li>' for a, t in toc)
+    nav = "".join(f'<a href="#{esc(a)}">{esc(t)}</a>' for a, t in toc)
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
@@ -254,5 +317,5 @@ def page(title: str, subtitle: str, toc: Sequence[tuple[str, str]], body: str) -
         "img-src data:; style-src 'unsafe-inline'\">\n"
         f"<title>{esc(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
         f'<h1>{esc(title)}</h1>\n<p class="note">{esc(subtitle)}</p>\n'
-        f"<nav><ol>{nav}</ol></nav>\n{body}\n</body>\n</html>\n"
+        f"<nav>{nav}</nav>\n{body}\n</body>\n</html>\n"
     )

@@ -1,16 +1,18 @@
-"""What every report section is made of: a :class:`Part`, and the helpers sections share.
+"""What every report section is made of: a :class:`Part`, the :class:`View` all sections read, and
+the helpers sections share.
 
-Each section (``report/sections_*.py``) is a pure function of :class:`~newsaudit.report.data.ReportData`
-returning a part. A part carries its HTML and the figures it drew (by name), so the same SVGs go
-into the report and into ``reports/plots/report/`` for ``dvc plots``. A section whose input is
-absent returns a part with a note saying what is missing instead of failing; a section that has
-nothing to say returns None.
+Each section (``report/sections_*.py``) is a pure function of a :class:`View` returning a part. A
+part carries its HTML and the figures it drew (by name), so the same SVGs go into the report and
+into ``reports/plots/report/`` for ``dvc plots``. A section whose input is absent returns a part
+with a note saying what is missing instead of failing; a section that has nothing to say returns
+None.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +21,14 @@ import pandas as pd
 from newsaudit.core import paths
 from newsaudit.report import figures as figs
 from newsaudit.report.data import METRICS, ReportData
-from newsaudit.report.html import absent, esc, heading, table
+from newsaudit.report.facts import Facts, Summary, page_facts, scorecard, summarise
+from newsaudit.report.html import absent, esc
 
-TOP_SOURCES = 20
+TOP_SOURCES = 25
 TOP_LINES = 25
+TOP_FLAGGED = 10
 EXAMPLE_ERRORS = 15
-EXAMPLE_CLUSTERS = 5
+EXAMPLE_CLUSTERS = 8
 EXAMPLE_PAIRS = 6
 REJECTED_ROWS = 100
 TEXT_PREVIEW = 1200
@@ -36,16 +40,48 @@ class Part:
     title: str
     html: str
     figures: dict[str, str] = field(default_factory=dict)
-    # Headline numbers for the "At a glance" table at the top: (label, value).
-    facts: list[tuple[str, Any]] = field(default_factory=list)
 
     def render(self) -> str:
-        return f"<section>{heading(2, self.title, self.anchor)}\n{self.html}\n</section>\n"
+        return f'<section id="{esc(self.anchor)}"><h2>{esc(self.title)}</h2>\n{self.html}\n</section>\n'
+
+
+class View:
+    """The report's data and what every section derives from it, computed once."""
+
+    def __init__(self, data: ReportData):
+        self.data = data
+
+    @cached_property
+    def facts(self) -> Facts | None:
+        return page_facts(self.data.pages) if self.data.pages is not None else None
+
+    @cached_property
+    def summary(self) -> Summary | None:
+        return summarise(self.facts) if self.facts is not None else None
+
+    @cached_property
+    def scorecard(self) -> pd.DataFrame | None:
+        return scorecard(self.facts) if self.facts is not None else None
+
+    def ran(self, step: str) -> bool:
+        return self.facts is not None and step in self.facts.steps
+
+    def metric(self, name: str, key: str) -> Any:
+        """A headline figure (dotted ``key``) of ``reports/metrics/<name>.json``, or None."""
+        node: Any = self.data.metrics.get(name)
+        for part in key.split("."):
+            node = node.get(part) if isinstance(node, Mapping) else None
+        return node
 
 
 def figure(svg: str, caption: str) -> str:
     img = f'<img alt="{esc(caption)}" src="{figs.data_uri(svg)}">'
     return f"<figure>{img}<figcaption>{esc(caption)}</figcaption></figure>"
+
+
+def figure_row(*items: tuple[str, str]) -> str:
+    """Figures side by side (two per row), each with its one-line explanation."""
+    return '<div class="figs">' + "".join(figure(svg, caption) for svg, caption in items) + "</div>"
 
 
 def missing(data: ReportData, *inputs: str | Path) -> str:
@@ -60,12 +96,6 @@ def missing(data: ReportData, *inputs: str | Path) -> str:
         else:
             parts.append(Path(item).as_posix())
     return absent("Not produced yet (run `dvc repro`); missing: " + "; ".join(parts) + ".")
-
-
-def counts_table(series: pd.Series, label: str, max_rows: int = 50) -> str:
-    counts = series.fillna("(none)").astype(str).value_counts()
-    rows = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    return table([label, "pages"], rows, max_rows)
 
 
 def find_key(data: Any, names: tuple[str, ...]) -> Any:

@@ -26,12 +26,14 @@ import pandas as pd
 
 from newsaudit.core import paths
 from newsaudit.report import figures as figs
-from newsaudit.report.data import METRICS, PageTable, ReportData, load_pipeline
+from newsaudit.report.data import ReportData, audit_data, load_pipeline
 from newsaudit.report.html import page
+from newsaudit.report.part import View
 from newsaudit.report.sections_boilerplate import boilerplate, error_pages
-from newsaudit.report.sections_classifier import classifier, conflibert, predictions
+from newsaudit.report.sections_classifier import classifier
 from newsaudit.report.sections_duplicates import duplicates, leakage
-from newsaudit.report.sections_run import at_a_glance, audit_summary, ingest, other_metrics, provenance
+from newsaudit.report.sections_overview import examples_part, findings_part, months_part, scorecard_part
+from newsaudit.report.sections_run import audit_summary, changes, more, provenance
 
 log = logging.getLogger(__name__)
 
@@ -43,50 +45,56 @@ def _made_by(path: Path, stage: str) -> str:
 # The figures declared as DVC plots, with what produces their data (for the placeholder text).
 DVC_FIGURES = {
     "boilerplate_frac": _made_by(paths.PAGES_CLEAN, "boilerplate"),
-    "boilerplate_by_source": _made_by(paths.PAGES_CLEAN, "boilerplate"),
+    "removed_by_reason": _made_by(paths.tables("boilerplate") / "by_reason.csv", "boilerplate"),
+    "largest_clusters": _made_by(paths.PAGES_DEDUP, "duplicates"),
     "cluster_sizes": _made_by(paths.PAGES_DEDUP, "duplicates"),
     "recall_vs_edit_rate": _made_by(paths.RECALL_VS_EDIT_RATE, "bench-duplicates"),
+    "conflict_scores": _made_by(paths.PAGES_FINAL, "classify"),
     "roc": _made_by(paths.CLASSIFIER_PLOTS / "roc.csv", "evaluate"),
     "pr": _made_by(paths.CLASSIFIER_PLOTS / "pr.csv", "evaluate"),
     "calibration": _made_by(paths.CLASSIFIER_PLOTS / "calibration.csv", "evaluate"),
-    "confusion_matrix": f"confusion_matrix in {_made_by(paths.metrics('classifier'), 'evaluate')}",
-    "conflibert_comparison": "records in "
-    + _made_by(paths.metrics("conflibert_benchmark"), "conflibert-benchmark"),
-    "predictions_by_source": _made_by(paths.PAGES_FINAL, "classify"),
+    "confusion_matrix": _made_by(paths.CLASSIFIER_PLOTS / "confusion.csv", "evaluate"),
+    "conflibert_comparison": _made_by(
+        paths.tables("conflibert_benchmark") / "records.csv", "conflibert-benchmark"
+    ),
 }
-# Metrics the named sections show; any other metrics file lands in "Other metrics".
-SHOWN_METRICS = set(METRICS)
+# Short names for the navigation line.
+NAV = {
+    "findings": "Findings",
+    "sources": "Sources",
+    "pages": "Before and after",
+    "boilerplate": "Boilerplate",
+    "errors": "Error pages",
+    "duplicates": "Duplicates",
+    "classifier": "Conflict events",
+    "months": "By month",
+    "leakage": "Leakage",
+    "changes": "What changed",
+    "more": "All figures",
+    "audit": "Audit settings",
+    "provenance": "Provenance",
+}
 
 
-def build_parts(data: ReportData) -> list:
-    """Every section in reading order (pipeline report: all; audit report: per-page ones only)."""
+def build_parts(data: ReportData, view: View | None = None) -> list:
+    """Every section in reading order: findings and sources first, provenance last. The audit
+    report has the same sections but those that need the pipeline's labelled data."""
+    view = view or View(data)
+    parts = [
+        findings_part(view),
+        scorecard_part(view),
+        examples_part(view),
+        boilerplate(view),
+        error_pages(view),
+        duplicates(view),
+        classifier(view),
+        months_part(view),
+    ]
     if data.pipeline:
-        parts = [
-            provenance(data),
-            ingest(data),
-            boilerplate(data),
-            error_pages(data),
-            duplicates(data),
-            leakage(data),
-            classifier(data),
-            conflibert(data),
-            predictions(data),
-            other_metrics(data, SHOWN_METRICS),
-        ]
+        parts += [leakage(view), changes(view), more(view), provenance(view)]
     else:
-        parts = [audit_summary(data), ingest(data)]
-        # An audit only shows what its steps produced: no "not produced yet" notes for a user's crawl.
-        if data.clean is not None and data.clean.has("boilerplate_frac"):
-            parts.append(boilerplate(data))
-        if data.clean is not None and data.clean.has("is_error_page"):
-            parts.append(error_pages(data))
-        if data.dedup is not None and data.dedup.has("near_dup_cluster"):
-            parts.append(duplicates(data))
-        if data.predicted is not None and data.predicted.has("conflict_label"):
-            parts.append(predictions(data))
-    parts = [p for p in parts if p is not None]
-    glance = at_a_glance(parts)
-    return [glance, *parts] if glance else parts
+        parts += [audit_summary(view)]
+    return [p for p in parts if p is not None]
 
 
 def render(data: ReportData, subtitle: str) -> tuple[str, dict[str, str]]:
@@ -95,7 +103,7 @@ def render(data: ReportData, subtitle: str) -> tuple[str, dict[str, str]]:
     figures: dict[str, str] = {}
     for part in parts:
         figures.update(part.figures)
-    toc = [(p.anchor, p.title) for p in parts]
+    toc = [(p.anchor, NAV.get(p.anchor, p.title)) for p in parts]
     body = "".join(p.render() for p in parts)
     return page(data.title, subtitle, toc, body), figures
 
@@ -104,42 +112,31 @@ def render_pipeline_report(
     root: Path,
     params: dict[str, Any] | None = None,
     own_outputs: tuple[str, ...] = (paths.REPORT_HTML.as_posix(), paths.REPORT_FIGURES.as_posix()),
+    changes: dict[str, Any] | None = None,
 ) -> tuple[str, dict[str, str]]:
     """The pipeline report of the project at ``root`` and its figures (name -> SVG).
 
-    ``params``: the content of the parameter file, shown under provenance (None: not shown).
+    ``params``: the content of the parameter file, shown under provenance (None: not shown);
+    ``changes``: the metrics and params diff against a baseline revision (``report.changes``).
     """
     data = load_pipeline(root, params, own_outputs)
+    data.changes = changes
     subtitle = (
-        "What the newsaudit pipeline measured on this corpus. Sections whose stage has not run yet "
-        "say which file is missing. All text from the corpus is shown as plain text."
+        "What the newsaudit pipeline found in this corpus, most important first. All text from the "
+        "corpus is shown as plain text."
     )
     return render(data, subtitle)
 
 
-def render_audit_report(pages: pd.DataFrame, summary: dict, removed_lines: pd.DataFrame | None = None) -> str:
+def render_audit_report(
+    pages: pd.DataFrame | Path, summary: dict, removed_lines: pd.DataFrame | Path | None = None
+) -> str:
     """The report of ``newsaudit audit``: the same sections, from one audited pages table.
 
     ``pages`` is the audit's pages table (ingest columns plus whichever per-page steps ran),
-    ``summary`` its ``summary.json`` content. Pure: reads no file, writes nothing.
+    ``summary`` its ``summary.json`` content. Pure: reads no file but the tables given, writes nothing.
     """
-    table = PageTable(pages, "pages.parquet")
-    manifest_cols = [
-        c
-        for c in ("doc_id", "path", "record", "format", "status", "reason_code", "status_reason", "n_chars")
-        if c in pages.columns
-    ]
-    data = ReportData(
-        title="newsaudit audit report",
-        metrics={"ingest": summary["ingest"]} if isinstance(summary.get("ingest"), dict) else {},
-        manifest=pages[manifest_cols] if manifest_cols else None,
-        clean=table,
-        removed_lines=removed_lines,
-        dedup=table,
-        predicted=table,
-        audit_summary=summary,
-        pipeline=False,
-    )
+    data = audit_data(pages, summary, removed_lines)
     corpus = summary.get("corpus", "a corpus")
     subtitle = f"newsaudit audit of {corpus}. All corpus text is shown as plain text."
     return render(data, subtitle)[0]
@@ -148,7 +145,7 @@ def render_audit_report(pages: pd.DataFrame, summary: dict, removed_lines: pd.Da
 def write_audit_report(out: Path, pages: pd.DataFrame, summary: dict) -> Path:
     """Write ``out/report.html`` for an audit (reads ``out/removed_lines.parquet`` when present)."""
     removed = out / "removed_lines.parquet"
-    html = render_audit_report(pages, summary, pd.read_parquet(removed) if removed.is_file() else None)
+    html = render_audit_report(pages, summary, removed if removed.is_file() else None)
     path = out / "report.html"
     write_html(path, html)
     log.info("audit report -> %s (%d bytes)", path, len(html.encode("utf-8")))
@@ -156,8 +153,11 @@ def write_audit_report(out: Path, pages: pd.DataFrame, summary: dict) -> Path:
 
 
 def write_html(path: Path, html: str) -> None:
+    """Write the file under a temporary name first, so a reader never opens half a report."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(html, encoding="utf-8")
+    tmp = path.with_name(path.name + ".partial")
+    tmp.write_text(html, encoding="utf-8")
+    tmp.replace(path)
 
 
 def write_figures(figures: dict[str, str], folder: Path) -> list[Path]:
@@ -170,6 +170,9 @@ def write_figures(figures: dict[str, str], folder: Path) -> list[Path]:
         path = folder / f"{name}.svg"
         write_html(path, svg)
         written.append(path)
+    for old in folder.glob("*.svg"):  # figures of an earlier version of the report
+        if old not in written:
+            old.unlink()
     return written
 
 

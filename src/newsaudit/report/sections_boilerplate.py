@@ -4,129 +4,138 @@ from __future__ import annotations
 
 import pandas as pd
 
-from newsaudit.core import paths
 from newsaudit.report import figures as figs
-from newsaudit.report.data import ReportData
-from newsaudit.report.html import clip, heading, json_tables, note, table
-from newsaudit.report.part import EXAMPLE_ERRORS, TOP_LINES, TOP_SOURCES, Part, counts_table, figure, missing
+from newsaudit.report.findings import num, pct
+from newsaudit.report.html import clip, folded, note, table
+from newsaudit.report.part import EXAMPLE_ERRORS, TOP_LINES, Part, View, figure_row, missing
 
-# ---------------------------------------------------------------- boilerplate and error pages
-
-
-def boilerplate(data: ReportData) -> Part:
-    title = "Boilerplate"
-    metrics = data.metrics.get("boilerplate")
-    clean = data.clean
-    html, found, facts = "", {}, []
-    if metrics is None and (clean is None or not clean.has("boilerplate_frac")):
-        # The benchmark below may well exist without the corpus stage: still show it.
-        html += missing(data, "boilerplate", paths.PAGES_CLEAN)
-    else:
-        html += _boilerplate_corpus(data, metrics, found, facts)
-    bench = data.metrics.get("bench_boilerplate")
-    if data.pipeline or bench is not None:
-        html += heading(3, "Benchmark: cleaning scored against gold article text")
-        html += json_tables(bench) if bench is not None else missing(data, "bench_boilerplate")
-    return Part("boilerplate", title, html, found, facts)
+# The benchmark rows shown by default: ours and the best published extractor.
+OURS = ("newsaudit boilerplate stage", "newsaudit line model", "newsaudit HTML mode (trafilatura)")
 
 
-def _boilerplate_corpus(data: ReportData, metrics: dict | None, found: dict, facts: list) -> str:
-    html, clean = "", data.clean
-    if metrics is not None:
-        html += json_tables(metrics)
-    if clean is not None and clean.has("boilerplate_frac"):
-        frame = clean.read(["doc_id", "source", "boilerplate_frac"])
-        frac = pd.to_numeric(frame["boilerplate_frac"], errors="coerce").dropna()
-        facts.append(
-            (
-                "mean share of characters removed as boilerplate",
-                round(float(frac.mean()), 4) if len(frac) else None,
-            )
-        )
-        found["boilerplate_frac"] = figs.histogram(
-            frac, "Share of characters removed as boilerplate", "boilerplate fraction"
-        )
-        html += figure(found["boilerplate_frac"], f"Boilerplate fraction over {len(frac)} pages.")
-        if "source" in frame.columns:
-            html += _boilerplate_by_source(frame, found)
-    if not (metrics and "top_boilerplate_lines" in metrics):
-        # The stage's own list (normalised lines) is in its metrics above; two lists with
-        # different counting would confuse, so this one only stands in when the stage has none.
-        html += _top_lines(data)
-    return html
-
-
-def _boilerplate_by_source(frame: pd.DataFrame, found: dict[str, str]) -> str:
-    frame = frame.assign(source=frame["source"].fillna("(none)").astype(str))
-    stats = frame.groupby("source")["boilerplate_frac"].agg(["size", "mean", "median"]).reset_index()
-    stats = stats.sort_values(["size", "source"], ascending=[False, True]).head(TOP_SOURCES)
-    found["boilerplate_by_source"] = figs.bars(
-        stats["source"], stats["mean"], "Mean boilerplate fraction, largest sources", "mean fraction"
-    )
-    rows = stats.itertuples(index=False)
-    return (
-        heading(3, f"By source (the {TOP_SOURCES} sources with most pages)")
-        + figure(found["boilerplate_by_source"], "Mean boilerplate fraction by source.")
-        + table(["source", "pages", "mean fraction", "median fraction"], list(rows))
-    )
-
-
-def _top_lines(data: ReportData) -> str:
-    lines = data.removed_lines
-    out = heading(3, "Top boilerplate lines")
+def _removed_by_reason(view: View) -> pd.DataFrame | None:
+    """Removed lines per reason: the stage's table, else counted from the removed-lines file."""
+    frame = view.data.table("boilerplate", "by_reason")
+    if frame is not None and {"reason", "lines"} <= set(frame.columns):
+        return frame
+    counted = ((view.data.audit_summary or {}).get("boilerplate") or {}).get("removed_lines_by_reason")
+    if isinstance(counted, dict):  # the audit's own counts
+        return pd.DataFrame({"reason": list(counted), "lines": list(counted.values())})
+    lines = view.data.removed_lines
     if lines is None:
-        return out + missing(data, paths.REMOVED_LINES)
-    if not len(lines) or "text" not in lines.columns:
-        return out + note("No line was removed.")
-    lines = lines.assign(reason=lines["reason"].astype(str) if "reason" in lines.columns else "")
-    # Blank lines are dropped by every cleaner and say nothing about a site's boilerplate.
-    lines = lines[lines["text"].fillna("").astype(str).str.strip() != ""]
-    if data.clean is not None and data.clean.has("source") and "doc_id" in lines.columns:
-        sources = data.clean.read(["doc_id", "source"]).drop_duplicates("doc_id")
-        lines = lines.merge(sources, on="doc_id", how="left")
-    grouped = lines.groupby("text", sort=False)
-    stats = pd.DataFrame(
-        {
-            "pages": grouped["doc_id"].nunique() if "doc_id" in lines.columns else grouped.size(),
-            "occurrences": grouped.size(),
-        }
-    )
-    if "source" in lines.columns:
-        stats["sources"] = grouped["source"].nunique()
-    stats = stats.reset_index().sort_values(["pages", "occurrences", "text"], ascending=[False, False, True])
-    stats = stats.head(TOP_LINES)
-    # The most frequent reason per line (ties: alphabetical), vectorised: 10^5 lines are common.
-    reasons = (
-        lines[lines["text"].isin(stats["text"])]
-        .groupby(["text", "reason"])
-        .size()
-        .reset_index(name="n")
-        .sort_values(["text", "n", "reason"], ascending=[True, False, True])
-        .drop_duplicates("text")
-    )
-    stats = stats.merge(reasons[["text", "reason"]], on="text", how="left")
-    stats["text"] = stats["text"].map(lambda t: clip(t, 160))
-    stats = stats[["text", "pages", "occurrences", "reason", *(["sources"] if "sources" in stats else [])]]
-    return out + table(list(stats.columns), list(stats.itertuples(index=False)))
+        return None
+    reasons = lines.read(["reason"])["reason"].astype(str).value_counts()
+    return pd.DataFrame({"reason": reasons.index, "lines": reasons.to_numpy()})
 
 
-def error_pages(data: ReportData) -> Part:
+def _top_lines(view: View) -> pd.DataFrame | None:
+    frame = view.data.table("boilerplate", "top_lines")
+    if frame is None and view.data.audit_summary:
+        items = (view.data.audit_summary.get("boilerplate") or {}).get("top_boilerplate_lines")
+        frame = pd.DataFrame(items) if items else None
+    return frame
+
+
+def boilerplate(view: View) -> Part:
+    title = "Boilerplate"
+    s, f = view.summary, view.facts
+    if s is None or not view.ran("boilerplate"):
+        return Part("boilerplate", title, missing(view.data, "boilerplate"))
+    found: dict[str, str] = {}
+    frac = f.frame.loc[f.frame["cleaned"], "boilerplate_frac"].dropna()
+    html = note(
+        f"{pct(s.boilerplate_share)} of the characters of {num(s.cleaned)} cleaned pages were removed; "
+        f"the median page lost {pct(s.median_page_share)}."
+    )
+    # A log count axis only when one bin dwarfs the others (a crawl of error pages, say).
+    counts = pd.cut(frac, bins=20, include_lowest=True).value_counts()
+    nonzero = counts[counts > 0]
+    log = bool(len(nonzero)) and nonzero.max() > 10 * nonzero.median()
+    found["boilerplate_frac"] = figs.histogram(
+        frac, "Share of each page removed as boilerplate", "share of the page's characters", log=log
+    )
+    caption = "Pages by the share of their characters removed" + (" (log scale)." if log else ".")
+    items = [(found["boilerplate_frac"], caption)]
+    reasons = _removed_by_reason(view)
+    if reasons is not None:
+        reasons = reasons[reasons["lines"] > 0]  # a reason that removed nothing has no bar
+    if reasons is not None and len(reasons):
+        reasons = reasons.sort_values(["lines", "reason"], ascending=[False, True])
+        found["removed_by_reason"] = figs.bars(
+            reasons["reason"].astype(str), reasons["lines"], "Removed lines by reason", "lines"
+        )
+        items.append((found["removed_by_reason"], "Why lines were removed: the first rule that matched."))
+    html += figure_row(*items)
+    top = _top_lines(view)
+    if top is not None and len(top):
+        top = top.head(TOP_LINES).copy()
+        if "line" in top:
+            top["line"] = top["line"].map(lambda t: clip(t, 120))
+        html += folded(
+            f"The {len(top)} most frequent removed lines (site templates and page furniture)",
+            table(list(top.columns), list(top.itertuples(index=False))),
+        )
+    html += _benchmark(view)
+    return Part("boilerplate", title, html, found)
+
+
+def _benchmark(view: View) -> str:
+    if not view.data.pipeline:
+        return ""
+    bench = view.data.table("bench_boilerplate", "scrapinghub")
+    if bench is None or "f1" not in bench:
+        return missing(view.data, "bench_boilerplate")
+    cols = [c for c in ("method", "input", "kind", "f1", "precision", "recall") if c in bench.columns]
+    bench = bench.sort_values(["f1", "method"], ascending=[False, True])
+    ours = bench[bench["method"].isin(OURS)]
+    stage = view.metric("bench_boilerplate", "scrapinghub.boilerplate_stage_f1")
+    html_f1 = view.metric("bench_boilerplate", "scrapinghub.html_mode_f1")
+    best = bench[bench["method"].astype(str).str.startswith("published")].head(1)
+    line = "Against the scrapinghub gold article text (181 pages never used in training): "
+    line += f"F1 {stage:.3f} from page text" if stage is not None else "no boilerplate-stage score"
+    if html_f1 is not None:
+        line += f", {html_f1:.3f} in HTML mode"
+    if len(best):
+        name = str(best.iloc[0]["method"]).removeprefix("published:").strip()
+        line += f"; the best published extractor, {name}, {best.iloc[0]['f1']:.3f}"
+    tables = table(cols, list(ours[cols].itertuples(index=False)))
+    tables += folded(
+        f"Every method ({len(bench)} rows)", table(cols, list(bench[cols].itertuples(index=False)))
+    )
+    trafilatura = view.data.table("bench_boilerplate", "trafilatura_eval")
+    if trafilatura is not None and len(trafilatura):
+        tcols = [c for c in ("method", "f1", "precision", "recall", "n_docs") if c in trafilatura.columns]
+        tables += note("trafilatura-eval (990 pages):") + table(
+            tcols, list(trafilatura[tcols].itertuples(index=False))
+        )
+    return note(line + ".") + folded("Benchmark scores", tables)
+
+
+def error_pages(view: View) -> Part:
     title = "Error pages"
-    clean = data.clean
-    if clean is None or not clean.has("is_error_page"):
-        return Part("errors", title, missing(data, paths.PAGES_CLEAN))
-    flags = clean.read(["doc_id", "is_error_page", "error_kind", "source"])
-    errors = flags[flags["is_error_page"].fillna(False).astype(bool)]
-    html = table(None, [["pages", len(flags)], ["error pages", len(errors)]])
-    facts = [("error pages", len(errors))]
-    if not len(errors):
-        return Part("errors", title, html + note("No error page was found."), facts=facts)
-    if "error_kind" in errors.columns:
-        html += heading(3, "By kind") + counts_table(errors["error_kind"], "error kind")
-    sample = sorted(errors["doc_id"].astype(str))[:EXAMPLE_ERRORS]
-    text_col = "raw_text" if clean.has("raw_text") else "clean_text"
-    rows = clean.read(["doc_id", "source", "error_kind", text_col], doc_ids=sample).sort_values("doc_id")
-    rows[text_col] = rows[text_col].map(lambda t: clip(t, 240))
-    html += heading(3, f"Examples (first {len(rows)} by doc_id)")
-    html += table(list(rows.columns), list(rows.itertuples(index=False)))
-    return Part("errors", title, html, facts=facts)
+    s, f = view.summary, view.facts
+    if s is None or not view.ran("boilerplate"):
+        return Part("errors", title, missing(view.data, "boilerplate"))
+    frame = f.frame
+    whole = frame.loc[frame["error"], "error_kind"].replace("", "unknown").value_counts()
+    prefix = frame.loc[frame["prefix"] & ~frame["error"], "prefix_kind"].replace("", "unknown").value_counts()
+    kinds = sorted(set(whole.index) | set(prefix.index), key=lambda k: (-whole.get(k, 0), k))
+    html = note(
+        f"{num(s.error_pages)} whole pages are error pages (nothing of them is kept); "
+        f"{num(s.prefix_pages)} more start with an error notice that was cut off before the article."
+    )
+    if kinds:
+        rows = [[k, int(whole.get(k, 0)), int(prefix.get(k, 0))] for k in kinds]
+        html += table(["kind", "error pages", "notices before an article"], rows)
+    errors = frame[frame["error"]]
+    if len(errors):
+        sample = sorted(errors["doc_id"])[:EXAMPLE_ERRORS]
+        rows = view.data.pages.read(["doc_id", "source", "error_kind", "raw_text"], doc_ids=sample)
+        rows = rows.sort_values("doc_id")
+        if "raw_text" in rows:
+            rows["raw_text"] = rows["raw_text"].map(lambda t: clip(" ".join(str(t or "").split()), 160))
+        html += folded(
+            f"Error pages, the first {len(rows)} by doc_id",
+            table(list(rows.columns), list(rows.itertuples(index=False))),
+        )
+    return Part("errors", title, html)

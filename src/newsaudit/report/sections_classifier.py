@@ -1,181 +1,193 @@
-"""Report sections on the conflict-event classifier: evaluation, the ConfliBERT comparison and the
-predictions on the corpus (stages ``labels``, ``train``, ``evaluate``, ``conflibert-benchmark``,
-``classify``)."""
+"""Report section on conflict events: the pages flagged in the corpus, the classifier's evaluation
+as pictures (precision-recall, calibration), and folded, the details of its evaluation, the
+ConfliBERT comparison and its training labels (stages ``classify``, ``evaluate``, ``train``,
+``labels``, ``conflibert-benchmark``)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 import pandas as pd
 
-from newsaudit.core import paths
 from newsaudit.report import figures as figs
-from newsaudit.report.data import ReportData
-from newsaudit.report.html import heading, json_tables, table
-from newsaudit.report.part import TOP_SOURCES, Part, curve, figure, find_key, missing
+from newsaudit.report.examples import threshold_of
+from newsaudit.report.findings import num, pct
+from newsaudit.report.html import clip, folded, note, table
+from newsaudit.report.part import TOP_FLAGGED, Part, View, curve, figure, figure_row, missing
 
 
-def classifier(data: ReportData) -> Part:
-    title = "Conflict-event classifier: evaluation"
-    labels, metrics = data.metrics.get("labels"), data.metrics.get("classifier")
-    html, found = "", {}
-    html += heading(3, "Training labels")
-    html += json_tables(labels) if labels is not None else missing(data, "labels")
-    if data.metrics.get("train") is not None:
-        html += heading(3, "Training") + json_tables(data.metrics["train"])
-    html += heading(3, "Held-out evaluation")
-    if metrics is None:
-        return Part("classifier", title, html + missing(data, "classifier"), found)
-    matrix = _confusion(metrics, data.plots)
-    if matrix is not None:
-        found["confusion_matrix"] = figs.confusion(matrix[0], matrix[1], "Confusion matrix (test)")
-        html += figure(found["confusion_matrix"], "Rows: actual label; columns: predicted label.")
-    roc = curve(data.plots, ("roc", "roc_curve"), ("fpr",), ("tpr",))
-    if roc:
-        found["roc"] = figs.lines(
-            roc, "ROC curve", "false positive rate", "true positive rate", diagonal=True
-        )
-        html += figure(found["roc"], "ROC curve on the held-out test set.")
-    pr = curve(data.plots, ("pr", "precision_recall", "pr_curve"), ("recall",), ("precision",))
+def classifier(view: View) -> Part:
+    title = "Conflict events"
+    s = view.summary
+    found: dict[str, str] = {}
+    html = ""
+    if s is not None and view.ran("classify"):
+        html += _flagged(view, found)
+    elif view.data.pipeline:
+        html += missing(view.data, "classify")
+    else:
+        html += note("The classifier did not run on this corpus (see the alerts above).")
+    if view.data.pipeline:
+        html += _evaluation(view, found)
+    return Part("classifier", title, html, found)
+
+
+def _flagged(view: View, found: dict[str, str]) -> str:
+    s, f = view.summary, view.facts.frame
+    rate = pct(s.flagged / s.scored) if s.scored else "n/a"
+    html = note(
+        f"{num(s.flagged)} of {num(s.scored)} scored pages ({rate}) are flagged as reporting a conflict "
+        "event (an attack, a killing, a clash); pages the model cannot read fairly are not scored."
+    )
+    flagged = f[f["flagged"]].sort_values(["prob", "doc_id"], ascending=[False, True], kind="stable")
+    top = flagged.head(TOP_FLAGGED)
+    if len(top):
+        texts = view.data.pages.read(["doc_id", "clean_text"], doc_ids=top["doc_id"].tolist())
+        start = dict(zip(texts["doc_id"], texts["clean_text"], strict=True)) if "clean_text" in texts else {}
+        rows = [
+            [
+                r["prob"],
+                r["source"],
+                r["terms"],
+                clip(" ".join(str(start.get(r["doc_id"]) or "").split()), 110),
+            ]
+            for _, r in top.iterrows()
+        ]
+        label = f"The {len(top)} highest-scored flagged pages" if len(flagged) > len(top) else "Flagged pages"
+        columns = ["score", "source", "top terms", "text"]
+        html += f"<h3>{label}</h3>" + table(columns, rows, widths=["4.5rem", "11rem", "17rem", ""])
+    scored = f.loc[f["scored"], "prob"].dropna()
+    t = threshold_of(view.facts, view.metric("train", "threshold"))
+    found["conflict_scores"] = figs.histogram(
+        scored, "Scores of the scored pages", "conflict probability", bins=25, vline=t, log=True
+    )
+    caption = "Most pages score near 0; the dashed line is the decision threshold."
+    if not view.data.pipeline:
+        html += figure(found["conflict_scores"], caption)
+    else:
+        html += folded("Scores of every scored page", figure(found["conflict_scores"], caption))
+    return html
+
+
+def _evaluation(view: View, found: dict[str, str]) -> str:
+    """The held-out evaluation: a sentence, PR and calibration figures, the rest folded."""
+    m = view.data.metrics.get("classifier")
+    if m is None:
+        return missing(view.data, "classifier")
+    plots = view.data.plots
+    test = {k: view.metric("classifier", f"test.{k}") for k in ("f1", "precision", "recall", "pr_auc")}
+    line = "On the held-out test split of the labelled news: " + ", ".join(
+        f"{k.replace('_', '-').upper() if k == 'pr_auc' else k} {v:.3f}"
+        for k, v in test.items()
+        if v is not None
+    )
+    loso = view.metric("classifier", "leave_one_source_out.mean_pr_auc_two_class_sources")
+    if loso is not None:
+        line += f"; trained without a source and tested on it, mean PR-AUC {loso:.3f}"
+    html = f"<h3>How well the classifier does</h3>{note(line + '.')}"
+    items = []
+    pr = curve(plots, ("pr", "precision_recall", "pr_curve"), ("recall",), ("precision",))
     if pr:
-        found["pr"] = figs.lines(pr, "Precision-recall curve", "recall", "precision")
-        html += figure(found["pr"], "Precision-recall curve on the held-out test set.")
-    calibration = curve(data.plots, ("calibration",), ("mean_predicted",), ("fraction_positive",))
+        found["pr"] = figs.lines(pr, "Precision-recall (test)", "recall", "precision")
+        items.append(
+            (found["pr"], "Precision against recall as the threshold moves: up and right is better.")
+        )
+    calibration = curve(plots, ("calibration",), ("mean_predicted",), ("fraction_positive",))
     if calibration:
         found["calibration"] = figs.lines(
-            calibration, "Calibration", "mean predicted probability", "fraction positive", diagonal=True
+            calibration,
+            "Calibration (test)",
+            "mean predicted probability",
+            "fraction positive",
+            diagonal=True,
         )
-        html += figure(found["calibration"], "Reliability: predicted probability against observed rate.")
-    html += json_tables(metrics)
-    scores = {k: _score(metrics, k) for k in ("f1", "roc_auc", "pr_auc")}
-    facts = [(f"classifier {k} (test)", v) for k, v in scores.items() if v is not None]
-    return Part("classifier", title, html, found, facts)
-
-
-def _score(metrics: dict, key: str) -> Any:
-    """A headline score: under ``test`` or ``overall`` if there, else at the top level."""
-    for scope in (metrics.get("test"), metrics.get("overall"), metrics):
-        if isinstance(scope, Mapping) and isinstance(scope.get(key), (int, float)):
-            return scope[key]
-    return None
-
-
-def _confusion(metrics: dict, plots: dict[str, pd.DataFrame]):
-    """(matrix, labels) from classifier.json (nested list or tn/fp/fn/tp) or a plot file of pairs."""
-    value = find_key(metrics, ("confusion_matrix", "confusion"))
-    if isinstance(value, Mapping) and isinstance(value.get("matrix"), list):
-        labels = value.get("labels") or list(range(len(value["matrix"])))
-        return value["matrix"], [str(x) for x in labels]
-    if isinstance(value, list) and value and all(isinstance(r, list) for r in value):
-        return value, [str(i) for i in range(len(value))] if len(value) != 2 else ["no", "yes"]
-    if isinstance(value, Mapping) and {"tn", "fp", "fn", "tp"} <= set(value):
-        return [[value["tn"], value["fp"]], [value["fn"], value["tp"]]], ["no", "yes"]
-    frame = plots.get("confusion") if plots else None
-    if frame is not None and {"actual", "predicted"} <= set(frame.columns):
-        labels = sorted(set(frame["actual"].astype(str)) | set(frame["predicted"].astype(str)))
-        cross = pd.crosstab(frame["actual"].astype(str), frame["predicted"].astype(str))
-        cross = cross.reindex(index=labels, columns=labels, fill_value=0)
-        return cross.to_numpy().tolist(), labels
-    return None
-
-
-def conflibert(data: ReportData) -> Part:
-    title = "Comparison with ConfliBERT"
-    metrics = data.metrics.get("conflibert_benchmark")
-    if metrics is None:
-        return Part("conflibert", title, missing(data, "conflibert_benchmark"))
-    found = {}
-    records = _comparison_records(metrics)
-    if records is not None:
-        svg = _comparison_figure(records)
-        if svg:
-            found["conflibert_comparison"] = svg
-    html = figure(found["conflibert_comparison"], "F1 of each model on each dataset.") if found else ""
-    if records is not None:
-        html += _comparison_table(records)
-    return Part("conflibert", title, html + json_tables(metrics), found)
-
-
-def _comparison_table(records: list[dict]) -> str:
-    """Models as rows, datasets as columns: the comparison as one reads it in a paper."""
-    frame = pd.DataFrame(records)
-    if not {"dataset", "model", "f1"} <= set(frame.columns):
-        return ""
-    pivot = frame.pivot_table(index="model", columns="dataset", values="f1", aggfunc="first")
-    pivot = pivot.sort_index().reindex(sorted(pivot.columns, key=str), axis=1)
-    rows = [[model, *row] for model, row in zip(pivot.index, pivot.itertuples(index=False), strict=True)]
-    return heading(3, "F1 by model and dataset") + table(["model", *map(str, pivot.columns)], rows)
-
-
-def _comparison_records(metrics: dict) -> list[dict] | None:
-    for value in [metrics, *metrics.values()]:
-        if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
-            return value
-    return None
-
-
-def _comparison_figure(records: list[dict]) -> str | None:
-    frame = pd.DataFrame(records)
-    group = next((c for c in ("dataset", "task", "source") if c in frame.columns), None)
-    series = next((c for c in ("model", "method", "system") if c in frame.columns), None)
-    score = next((c for c in ("f1", "macro_f1", "F1") if c in frame.columns), None)
-    if not (group and series and score):
-        return None
-    pivot = frame.pivot_table(index=group, columns=series, values=score, aggfunc="first").sort_index()
-    pivot = pivot.reindex(sorted(pivot.columns, key=str), axis=1)
-    return figs.grouped_bars(
-        [str(g) for g in pivot.index],
-        {str(c): pivot[c].fillna(0).tolist() for c in pivot.columns},
-        "F1 by dataset",
-        score,
+        items.append(
+            (found["calibration"], "On the diagonal, a score of 0.3 means 30% of such texts are events.")
+        )
+    if items:
+        html += figure_row(*items)
+    return (
+        html + folded("Evaluation details", _details(view, found)) + _conflibert(view, found) + _labels(view)
     )
 
 
-# ---------------------------------------------------------------- predictions
+def _details(view: View, found: dict[str, str]) -> str:
+    plots, items = view.data.plots, []
+    matrix = _confusion(plots)
+    if matrix is not None:
+        found["confusion_matrix"] = figs.confusion(matrix[0], matrix[1], "Confusion matrix (test)")
+        items.append((found["confusion_matrix"], "Rows: actual label; columns: predicted label."))
+    roc = curve(plots, ("roc", "roc_curve"), ("fpr",), ("tpr",))
+    if roc:
+        found["roc"] = figs.lines(
+            roc, "ROC curve (test)", "false positive rate", "true positive rate", diagonal=True
+        )
+        items.append((found["roc"], "True against false positive rate."))
+    html = figure_row(*items) if items else ""
+    test = {k: v for k, v in (view.data.metrics.get("classifier") or {}).get("test", {}).items()}
+    if test:
+        html += table(list(test), [list(test.values())])
+    for name, label in (
+        ("per_source", "Per source (test split)"),
+        ("leave_one_source_out", "Each source held out of training"),
+        ("errors", "Errors on the test split"),
+        ("top_terms", "Terms with the largest weights"),
+    ):
+        frame = view.data.table("classifier", name)
+        if frame is not None and len(frame):
+            html += f"<h4>{label}</h4>" + table(list(frame.columns), list(frame.itertuples(index=False)))
+    return html
 
 
-def predictions(data: ReportData) -> Part:
-    title = "Conflict-event predictions by source"
-    pred = data.predicted
-    metrics = data.metrics.get("classify")
-    have_pages = pred is not None and pred.has("conflict_label")
-    if metrics is None and not have_pages:
-        return Part("predictions", title, missing(data, "classify", paths.PAGES_FINAL))
-    html, found, facts = "", {}, []
-    if metrics is not None:
-        html += json_tables(metrics)
-    if have_pages:
-        frame = pred.read(["doc_id", "source", "conflict_prob", "conflict_label", "classified"])
-        # Pages the model did not score (other language, stub, duplicate...) have a null flag:
-        # shares are of the scored pages, never of all pages.
-        scored = (
-            frame["classified"].fillna(False).astype(bool)
-            if "classified" in frame
-            else frame["conflict_label"].notna()
-        )
-        frame = frame.assign(
-            source=frame["source"].fillna("(none)").astype(str) if "source" in frame else "(none)",
-            event=frame["conflict_label"].fillna(False).astype(bool),
-            scored=scored,
-        )
-        agg = {"pages": ("doc_id", "size"), "scored": ("scored", "sum"), "conflict_events": ("event", "sum")}
-        if "conflict_prob" in frame:
-            agg["mean_prob"] = ("conflict_prob", "mean")
-        stats = frame.groupby("source").agg(**agg).reset_index()
-        stats["share_of_scored"] = stats["conflict_events"] / stats["scored"].where(stats["scored"] > 0)
-        stats = stats.sort_values(["pages", "source"], ascending=[False, True])
-        events, n_scored = int(frame["event"].sum()), int(frame["scored"].sum())
-        html += table(None, [["pages", len(frame)], ["scored", n_scored], ["conflict events", events]])
-        facts += [("pages scored by the classifier", n_scored), ("pages flagged as conflict events", events)]
-        top = stats[stats["scored"] > 0].head(TOP_SOURCES)
-        found["predictions_by_source"] = figs.bars(
-            top["source"],
-            top["share_of_scored"].fillna(0),
-            "Share of scored pages flagged as conflict events",
-            "share",
-        )
-        caption = "Conflict-event share of scored pages, largest sources."
-        html += figure(found["predictions_by_source"], caption)
-        html += table(list(stats.columns), list(stats.itertuples(index=False)))
-    return Part("predictions", title, html, found, facts)
+def _confusion(plots: dict[str, pd.DataFrame]):
+    """(matrix, labels) from the evaluate stage's (actual, predicted) pairs."""
+    frame = plots.get("confusion") if plots else None
+    if frame is None or not {"actual", "predicted"} <= set(frame.columns):
+        return None
+    labels = sorted(set(frame["actual"].astype(str)) | set(frame["predicted"].astype(str)))
+    cross = pd.crosstab(frame["actual"].astype(str), frame["predicted"].astype(str))
+    cross = cross.reindex(index=labels, columns=labels, fill_value=0)
+    names = ["no event", "event"] if labels == ["0", "1"] else labels
+    return cross.to_numpy().tolist(), names
+
+
+def _conflibert(view: View, found: dict[str, str]) -> str:
+    records = view.data.table("conflibert_benchmark", "records")
+    if records is None:
+        return missing(view.data, "conflibert_benchmark")
+    if not {"dataset", "model", "f1"} <= set(records.columns) or records.empty:
+        return ""
+    pivot = records.pivot_table(index="dataset", columns="model", values="f1", aggfunc="first").sort_index()
+    pivot = pivot.reindex(sorted(pivot.columns, key=str), axis=1)
+    found["conflibert_comparison"] = figs.grouped_bars(
+        [str(g) for g in pivot.index],
+        {str(c): pivot[c].fillna(0).tolist() for c in pivot.columns},
+        "F1 by dataset",
+        "F1",
+    )
+    by_model = pivot.T
+    rows = [
+        [model, *row] for model, row in zip(by_model.index, by_model.itertuples(index=False), strict=True)
+    ]
+    body = figure(found["conflibert_comparison"], "F1 of our TF-IDF baseline and the published models.")
+    body += table(["model", *map(str, by_model.columns)], rows)
+    return folded("Comparison with ConfliBERT on its own tasks", body)
+
+
+def _labels(view: View) -> str:
+    rows = [
+        ["labelled texts", view.metric("labels", "rows")],
+        ["of which conflict events", view.metric("labels", "positives")],
+        ["duplicate groups that straddled splits", view.metric("labels", "leakage.groups_straddling_splits")],
+        ["regularisation C chosen", view.metric("train", "selected_C")],
+        ["decision threshold", view.metric("train", "threshold")],
+        ["vocabulary", view.metric("train", "vocabulary_size")],
+    ]
+    rows = [r for r in rows if r[1] is not None]
+    if not rows:
+        return ""
+    body = table(None, rows)
+    counts = view.data.table("labels", "by_source_split")
+    if counts is not None and {"source", "split", "outcome", "rows"} <= set(counts.columns):
+        pivot = counts.pivot_table(index=["source", "split"], columns="outcome", values="rows", aggfunc="sum")
+        pivot = pivot.fillna(0).astype(int).reset_index()
+        body += table(list(pivot.columns), list(pivot.itertuples(index=False)))
+    return folded("Training labels and training", body)

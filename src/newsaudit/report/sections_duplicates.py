@@ -3,152 +3,174 @@ across the splits of the labelled data (``leakage``)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 import pandas as pd
 
-from newsaudit.core import paths
 from newsaudit.report import figures as figs
-from newsaudit.report.data import ReportData
-from newsaudit.report.html import clip, esc, fmt, heading, json_tables, note, table
-from newsaudit.report.part import EXAMPLE_CLUSTERS, EXAMPLE_PAIRS, TEXT_PREVIEW, Part, curve, figure, missing
+from newsaudit.report.facts import clusters
+from newsaudit.report.findings import num
+from newsaudit.report.html import clip, esc, fmt, folded, note, table
+from newsaudit.report.part import (
+    EXAMPLE_CLUSTERS,
+    EXAMPLE_PAIRS,
+    TEXT_PREVIEW,
+    Part,
+    View,
+    curve,
+    figure,
+    figure_row,
+    missing,
+)
 
 # ---------------------------------------------------------------- duplicates
 
 
-def duplicates(data: ReportData) -> Part:
+def duplicates(view: View) -> Part:
     title = "Duplicates"
-    metrics = data.metrics.get("duplicates")
-    dedup = data.dedup
-    have_pages = dedup is not None and dedup.has("doc_id", "near_dup_cluster")
-    html, found, facts = "", {}, []
-    if metrics is None and not have_pages:
-        html += missing(data, "duplicates", paths.PAGES_DEDUP)
-    if metrics is not None:
-        html += json_tables(metrics)
-    if have_pages:
-        html += _clusters(dedup, found, facts)
-    bench = data.metrics.get("bench_duplicates")
-    if data.pipeline or bench is not None:
-        html += heading(3, "Benchmark: syndicated copies with known origin")
-        html += json_tables(bench) if bench is not None else missing(data, "bench_duplicates")
+    s, f = view.summary, view.facts
+    found: dict[str, str] = {}
+    if s is None or not view.ran("duplicates"):
+        bench_html, bench_figure = _benchmark(view, found)
+        html = missing(view.data, "duplicates") + bench_html
+        return Part("duplicates", title, html + (figure_row(bench_figure) if bench_figure else ""), found)
+    frame = f.frame
+    top = clusters(f, EXAMPLE_CLUSTERS)
+    html = note(
+        f"{num(s.clustered)} pages compared; {num(s.dup_pages + s.dup_clusters)} fall in "
+        f"{num(s.dup_clusters)} clusters of near or exact copies; {num(s.repeated_pages)} pages "
+        "repeated one of their own paragraphs (removed before the comparison)."
+    )
+    items = []
+    if len(top):
+        sims = [
+            frame.loc[(frame["cluster"] == c) & frame["dup"], "sim"].dropna().tolist() for c in top["cluster"]
+        ]
+        groups = [
+            f"{r['size']} pages, {r['sources']} source{'s' if r['sources'] != 1 else ''}"
+            for _, r in top.iterrows()
+        ]
+        found["largest_clusters"] = figs.strips(
+            groups, sims, "Largest clusters: each copy's similarity", "similarity to the cluster's first page"
+        )
+        items.append(
+            (found["largest_clusters"], "One row per cluster, one dot per copy (1 = identical text).")
+        )
+    sizes = frame.loc[frame["clustered"]].groupby("cluster").size().value_counts().sort_index()
+    found["cluster_sizes"] = figs.bars(
+        [str(k) for k in sizes.index],
+        list(sizes.to_numpy()),
+        "Clusters by size",
+        "clusters",
+        horizontal=False,
+    )
+    bench_html, bench_figure = _benchmark(view, found)
+    if bench_figure:
+        items.append(bench_figure)
+    else:
+        items.append((found["cluster_sizes"], "How many clusters have each size (1: a page with no copy)."))
+    html += figure_row(*items)
+    if len(top):
+        rows = [
+            [r["size"], r["sources"], r["top_sources"], r["min_sim"], r["cluster"]] for _, r in top.iterrows()
+        ]
+        html += table(["pages", "sources", "sources with most copies", "lowest similarity", "cluster"], rows)
+        html += folded(
+            "The largest cluster, its first page beside its least similar copy", _pair(view, top.iloc[0])
+        )
+    if bench_figure:
+        html += folded(
+            "Clusters by size", figure(found["cluster_sizes"], "How many clusters have each size.")
+        )
+    return Part("duplicates", title, html + bench_html, found)
+
+
+def _benchmark(view: View, found: dict[str, str]) -> tuple[str, tuple[str, str] | None]:
+    """The syndication benchmark: a sentence, its tables folded, and the recall figure."""
+    if not view.data.pipeline:
+        return "", None
+    methods = view.data.table("bench_duplicates", "methods")
     recall = curve(
-        data.plots,
+        view.data.plots,
         ("recall_vs_edit_rate", "edit_rate_recall", "recall_by_edit_rate"),
         ("edit_rate",),
         ("recall", "pair_recall"),
     )
+    item = None
     if recall:
         found["recall_vs_edit_rate"] = figs.lines(
             recall, "Recall as edit rate grows", "edit rate", "recall", unit_square=False
         )
-        html += figure(found["recall_vs_edit_rate"], "Pairwise recall against the benchmark's edit rate.")
-    return Part("duplicates", title, html, found, facts)
+        item = (
+            found["recall_vs_edit_rate"],
+            "Benchmark: share of true copy pairs found as copies get more edits.",
+        )
+    if methods is None or "method" not in methods:
+        return missing(view.data, "bench_duplicates"), item
+    test = methods[methods["split"] == "test"] if "split" in methods else methods
+    ours = test[test["method"] == "ours"]
+    line = "Syndication benchmark (generated copies with known origin, test split)"
+    if len(ours) and {"ari", "pair_precision", "pair_recall"} <= set(ours.columns):
+        o = ours.iloc[0]
+        line += (
+            f": ARI {o['ari']:.3f}, pair precision {o['pair_precision']:.3f}, recall {o['pair_recall']:.3f}"
+        )
+        others = test[test["method"] != "ours"]
+        line += "".join(f"; {r['method']} ARI {r['ari']:.3f}" for _, r in others.iterrows())
+    cols = list(methods.columns)
+    return note(line + ".") + folded(
+        "Benchmark scores", table(cols, list(methods.itertuples(index=False)))
+    ), item
 
 
-def _clusters(dedup, found: dict[str, str], facts: list) -> str:
-    frame = dedup.read(
-        ["doc_id", "source", "near_dup_cluster", "is_representative", "exact_dup_of", "sim_to_representative"]
-    )
-    frame = frame[frame["near_dup_cluster"].notna()]
-    sizes = frame.groupby("near_dup_cluster").size()
-    dist = sizes.value_counts().sort_index()
-    found["cluster_sizes"] = figs.bars(
-        [str(s) for s in dist.index],
-        list(dist.values),
-        "Cluster size distribution",
-        "clusters",
-        horizontal=False,
-    )
-    html = heading(3, "Cluster sizes") + figure(found["cluster_sizes"], "Number of clusters of each size.")
-    html += table(["cluster size", "clusters"], list(dist.items()))
-    multi = sizes[sizes > 1]
-    facts.append(("pages with an exact or near duplicate", int(multi.sum())))
-    order = sorted(multi.items(), key=lambda kv: (-kv[1], str(kv[0])))[:EXAMPLE_CLUSTERS]
-    if not order:
-        return html + note("No page has a duplicate.")
-    html += heading(3, f"Example clusters (the {len(order)} largest), representative on the left")
-    for cluster, size in order:
-        html += _cluster_pair(dedup, frame[frame["near_dup_cluster"] == cluster], cluster, size)
-    return html
-
-
-def _cluster_pair(dedup, members: pd.DataFrame, cluster: Any, size: int) -> str:
-    reps = members.head(1)
-    if "is_representative" in members and members["is_representative"].fillna(False).astype(bool).any():
-        reps = members[members["is_representative"].fillna(False).astype(bool)]
-    rep = reps.sort_values("doc_id").iloc[0]
-    others = members[members["doc_id"] != rep["doc_id"]]
-    # The least similar member shows how far the threshold reaches; ties broken by doc_id.
-    sort_cols = [c for c in ("sim_to_representative", "doc_id") if c in others.columns]
-    other = others.sort_values(sort_cols).iloc[0]
-    texts = dedup.read(["doc_id", "clean_text", "raw_text"], doc_ids=[rep["doc_id"], other["doc_id"]])
-    by_id = {row["doc_id"]: row for _, row in texts.iterrows()}
+def _pair(view: View, cluster: pd.Series) -> str:
+    f = view.facts.frame
+    members = f[f["cluster"] == cluster["cluster"]]
+    rep = members[~members["dup"]].sort_values("doc_id").head(1)
+    copy = members[members["dup"]].sort_values(["sim", "doc_id"]).head(1)
+    ids = [*rep["doc_id"], *copy["doc_id"]]
+    texts = view.data.pages.read(["doc_id", "clean_text"], doc_ids=ids).set_index("doc_id")
 
     def side(row: pd.Series, role: str) -> str:
-        text_row = by_id.get(row["doc_id"])
-        text = ""
-        if text_row is not None:
-            text = text_row.get("clean_text") if "clean_text" in text_row else text_row.get("raw_text")
-        facts = [f"{role}: {row['doc_id']}", f"source: {fmt(row.get('source')) or '(none)'}"]
-        if role != "representative":
-            facts.append(f"similarity: {fmt(row.get('sim_to_representative'))}")
-            if pd.notna(row.get("exact_dup_of")) and row.get("exact_dup_of"):
-                facts.append(f"exact copy of {row.get('exact_dup_of')}")
+        text = texts["clean_text"].get(row["doc_id"]) if "clean_text" in texts else None
+        facts = [f"{role}: {row['doc_id']}", f"source: {row['source']}"]
+        if role == "copy":
+            facts.append(f"similarity: {fmt(row['sim'])}")
         return (
-            f'<div><div class="mono">{"<br>".join(esc(f) for f in facts)}</div>'
+            f'<div><div class="meta">{"<br>".join(esc(x) for x in facts)}</div>'
             f'<div class="text">{esc(clip(text, TEXT_PREVIEW))}</div></div>'
         )
 
-    return (
-        f"<h4>cluster {esc(cluster)}: {esc(size)} pages</h4>"
-        f'<div class="pair">{side(rep, "representative")}{side(other, "member")}</div>'
+    sides = "".join(
+        side(r, role) for role, part in (("first page", rep), ("copy", copy)) for _, r in part.iterrows()
     )
+    return f'<div class="pair">{sides}</div>'
 
 
-def leakage(data: ReportData) -> Part:
+# ---------------------------------------------------------------- leakage
+
+
+def leakage(view: View) -> Part | None:
+    """Duplicates across the splits of the labelled data, in one sentence; the counts folded."""
     title = "Leakage audit of the labelled data"
-    metrics = data.metrics.get("leakage")
-    if metrics is None:
-        return Part("leakage", title, missing(data, "leakage"))
-    rest, pairs = _split_pairs(metrics, "")
-    html = json_tables(rest)
-    if pairs:
-        html += heading(3, "Example pairs across splits")
-        for where, example in pairs:
-            html += _text_pair(where, example)
+    datasets = view.data.table("leakage", "datasets")
+    if datasets is None:
+        return Part("leakage", title, missing(view.data, "leakage"))
+    total = view.metric("leakage", "train_texts_in_dev_or_test")
+    line = "Training texts found again in the dev or test split of the same dataset"
+    line += f": {num(total)} over {len(datasets)} datasets" if total is not None else ""
+    html = note(line + "; the labels stage moves such duplicates to one side before training.")
+    body = table(list(datasets.columns), list(datasets.itertuples(index=False)))
+    examples = view.data.table("leakage", "examples")
+    if examples is not None and len(examples):
+        body += "".join(_text_pair(r) for _, r in examples.head(EXAMPLE_PAIRS).iterrows())
+    html += folded("Every count per dataset, and example pairs", body)
     return Part("leakage", title, html)
 
 
-def _split_pairs(data: Any, path: str) -> tuple[Any, list[tuple[str, dict]]]:
-    """``data`` without its lists of text pairs (records with text_a and text_b), and those pairs."""
-    if not isinstance(data, Mapping):
-        return data, []
-    rest, pairs = {}, []
-    for key, value in data.items():
-        where = f"{path}.{key}" if path else str(key)
-        if is_pair_list(value):
-            pairs.extend((where, example) for example in value[:EXAMPLE_PAIRS])
-            continue
-        rest[key], found = _split_pairs(value, where)
-        pairs.extend(found)
-    return rest, pairs
-
-
-def is_pair_list(value: Any) -> bool:
-    return (
-        isinstance(value, list)
-        and bool(value)
-        and all(isinstance(v, Mapping) and {"text_a", "text_b"} <= set(v) for v in value)
-    )
-
-
-def _text_pair(where: str, example: Mapping[str, Any]) -> str:
-    facts = [f"{k}: {fmt(v)}" for k, v in example.items() if k not in ("text_a", "text_b")]
+def _text_pair(example: pd.Series) -> str:
+    facts = [f"{k}: {fmt(v)}" for k, v in example.items() if k not in ("text_a", "text_b") and pd.notna(v)]
     sides = "".join(
-        f'<div><div class="mono">{esc(side)}</div>'
-        f'<div class="text">{esc(clip(example[key], TEXT_PREVIEW))}</div></div>'
-        for side, key in ((example.get("a", "a"), "text_a"), (example.get("b", "b"), "text_b"))
+        f'<div><div class="meta">{esc(example.get(side, side))}</div>'
+        f'<div class="text">{esc(clip(example.get(key), TEXT_PREVIEW))}</div></div>'
+        for side, key in (("a", "text_a"), ("b", "text_b"))
     )
-    return f'<p class="mono">{esc(where)}: {esc("; ".join(facts))}</p><div class="pair">{sides}</div>'
+    return f'<p class="meta">{esc("; ".join(facts))}</p><div class="pair">{sides}</div>'

@@ -1,114 +1,100 @@
-"""Report sections about the run itself: provenance, ingest, other metrics, the audit, at a glance."""
+"""Report sections about the run itself, all at the end: what changed since a baseline revision,
+every headline figure, the audit's settings, and the run's provenance (folded)."""
 
 from __future__ import annotations
 
-import pandas as pd
+from newsaudit.report.html import flatten, fmt, folded, json_tables, note, records_table, table
+from newsaudit.report.part import Part, View
 
-from newsaudit.core import paths
-from newsaudit.report.data import ReportData
-from newsaudit.report.html import esc, flatten, heading, json_tables, note, records_table, table, td
-from newsaudit.report.part import REJECTED_ROWS, Part, missing
-
-# ---------------------------------------------------------------- provenance
+# ---------------------------------------------------------------- what changed
 
 
-def provenance(data: ReportData) -> Part | None:
-    prov = data.provenance
+def changes(view: View) -> Part | None:
+    """``newsaudit report --baseline REV``: every headline metric old/new/delta, the changed params."""
+    diff = view.data.changes
+    if diff is None:
+        return None
+    rev = diff.get("baseline", "the baseline")
+    metrics, params = diff.get("metrics") or [], diff.get("params") or []
+    moved = [r for r in metrics if r.get("old") != r.get("new")]
+    html = note(
+        f"Compared with {rev} by `dvc metrics diff` and `dvc params diff`: {len(moved)} of "
+        f"{len(metrics)} headline figures moved; {len(params)} parameters changed."
+    )
+    rows = [[r["path"], r["metric"], r.get("old"), r.get("new"), r.get("diff")] for r in moved]
+    if rows:
+        html += table(["file", "metric", rev, "now", "change"], rows, max_rows=200)
+    same = [[r["path"], r["metric"], r.get("new")] for r in metrics if r.get("old") == r.get("new")]
+    if same:
+        html += folded(
+            f"The {len(same)} figures that did not move", table(["file", "metric", "value"], same, 200)
+        )
+    if params:
+        prow = [[r["path"], r["param"], fmt(r.get("old")), fmt(r.get("new"))] for r in params]
+        html += "<h3>Parameters that changed</h3>" + table(["file", "parameter", rev, "now"], prow, 200)
+    return Part("changes", f"What changed since {rev}", html)
+
+
+# ---------------------------------------------------------------- everything else, folded
+
+
+def more(view: View) -> Part | None:
+    """Every headline figure of the metrics files, and any metrics file no section knows."""
+    metrics = view.data.metrics
+    if not metrics:
+        return None
+    rows = [(f"{name}.json", key, value) for name, data in metrics.items() for key, value in flatten(data)]
+    known = [r for r in rows if not r[0].startswith("benchmark")]
+    html = folded(
+        f"Every headline figure of reports/metrics ({len(known)})",
+        table(["file", "metric", "value"], known, max_rows=500),
+    )
+    others = {k: v for k, v in metrics.items() if k.startswith("benchmark")}
+    for name, data in others.items():
+        html += folded(f"{name}.json (newsaudit bench: throughput and memory)", json_tables(data))
+    return Part("more", "All figures", html)
+
+
+def audit_summary(view: View) -> Part | None:
+    summary = view.data.audit_summary
+    if summary is None:
+        return None
+    rows = [["corpus", summary.get("corpus")], ["steps run", ", ".join(summary.get("steps") or [])]]
+    skipped = summary.get("skipped_steps") or {}
+    rows += [[f"{step} not run", why] for step, why in sorted(skipped.items())]
+    for key in ("line_model", "engine"):
+        if key in summary:
+            rows.append([key, summary[key] if not isinstance(summary[key], dict) else flatten(summary[key])])
+    body = table(None, rows)
+    rest = {
+        k: v
+        for k, v in summary.items()
+        if k not in {"corpus", "steps", "skipped_steps", "line_model", "engine"}
+    }
+    if rest:
+        body += folded("Every figure of summary.json", json_tables(rest))
+    return Part("audit", "Audit settings", folded(f"Corpus, steps run and settings ({len(rows)} rows)", body))
+
+
+def provenance(view: View) -> Part | None:
+    prov = view.data.provenance
     if prov is None:
         return None
     dirty = prov.get("dirty")
     state = {None: "unknown", True: "dirty: tracked files differ from the commit", False: "clean"}[dirty]
-    html = table(None, [["git commit", prov.get("commit")], ["working tree", state]])
+    commit = str(prov.get("commit"))
+    html = table(None, [["git commit", commit], ["working tree", state]])
     if prov.get("changed"):
-        html += heading(3, "Files that differ from the commit") + table(
-            ["path"], [[p] for p in prov["changed"]]
-        )
+        html += "<h3>Files that differ from the commit</h3>" + table(["path"], [[p] for p in prov["changed"]])
     params = flatten(prov.get("params") or {})
-    html += heading(3, "Parameters (params.yaml)")
+    html += "<h3>Parameters (params.yaml)</h3>"
     html += table(["parameter", "value"], params, max_rows=500) if params else note("params.yaml not found.")
     lock = prov.get("lock") or []
-    html += heading(3, "Inputs and outputs of every stage (dvc.lock)")
+    html += "<h3>Inputs and outputs of every stage (dvc.lock)</h3>"
     if lock:
         html += records_table(lock, max_rows=500)
     else:
         html += note("dvc.lock not found: the pipeline has not been run with dvc repro.")
-    return Part("provenance", "Run provenance", html)
-
-
-# ---------------------------------------------------------------- ingest
-
-
-def ingest(data: ReportData) -> Part:
-    metrics = data.metrics.get("ingest")
-    if metrics is None and data.manifest is None:
-        return Part("ingest", "Ingest: every input accounted for", missing(data, "ingest", paths.MANIFEST))
-    html = ""
-    if metrics is not None:
-        html += json_tables(metrics)
-    manifest = data.manifest
-    if manifest is not None and len(manifest):
-        html += heading(3, "Manifest: status by format")
-        crosstab = manifest.groupby(["format", "status"], dropna=False).size().reset_index(name="n")
-        rows = sorted(crosstab.itertuples(index=False), key=lambda r: (str(r[0]), str(r[1])))
-        html += table(["format", "status", "inputs"], rows)
-        rejected = manifest[manifest["status"].astype(str) == "rejected"]
-        html += heading(3, f"Rejected inputs ({len(rejected)})")
-        if len(rejected):
-            cols = [c for c in ("path", "record", "reason_code", "status_reason") if c in rejected.columns]
-            rejected = rejected.loc[:, cols]
-            if "record" in cols:
-                # Line or row number: the CSV and the audit table hold it as float ("2.0").
-                rejected["record"] = pd.to_numeric(rejected["record"], errors="coerce").astype("Int64")
-            rows = rejected.sort_values(cols[:2]).itertuples(index=False)
-            html += table(cols, list(rows), max_rows=REJECTED_ROWS)
-        else:
-            html += note("No input was rejected.")
-    facts = []
-    if metrics is not None:
-        names = {"inputs": "inputs", "accepted": "inputs accepted", "rejected": "inputs rejected"}
-        facts = [(label, metrics[k]) for k, label in names.items() if k in metrics]
-    elif manifest is not None:
-        status = manifest["status"].astype(str)
-        facts = [
-            ("inputs", len(manifest)),
-            ("inputs accepted", int((status == "accepted").sum())),
-            ("inputs rejected", int((status == "rejected").sum())),
-        ]
-    return Part("ingest", "Ingest: every input accounted for", html, facts=facts)
-
-
-# ---------------------------------------------------------------- everything else
-
-
-def other_metrics(data: ReportData, shown: set[str]) -> Part | None:
-    rest = {k: v for k, v in data.metrics.items() if k not in shown}
-    if not rest:
-        return None
-    html = "".join(heading(3, f"{k}.json") + json_tables(v) for k, v in rest.items())
-    return Part("other", "Other metrics", html)
-
-
-def audit_summary(data: ReportData) -> Part | None:
-    summary = data.audit_summary
-    if summary is None:
-        return None
-    rows = [["corpus", summary.get("corpus")], ["steps run", ", ".join(summary.get("steps") or [])]]
-    html = table(None, rows)
-    skipped = summary.get("skipped_steps") or {}
-    if skipped:
-        html += heading(3, "Steps that could not run") + table(["step", "why"], sorted(skipped.items()))
-    rest = {k: v for k, v in summary.items() if k not in {"corpus", "steps", "skipped_steps", "ingest"}}
-    html += json_tables(rest) if rest else ""
-    return Part("audit", "Audit", html)
-
-
-def at_a_glance(parts: list[Part]) -> Part | None:
-    """The headline numbers of every section, first thing on the page."""
-    facts = [(label, value, part) for part in parts for label, value in part.facts]
-    if not facts:
-        return None
-    rows = "".join(
-        f'<tr><td><a href="#{esc(part.anchor)}">{esc(label)}</a></td>{td(value)}</tr>'
-        for label, value, part in facts
-    )
-    return Part("glance", "At a glance", f"<table><tbody>{rows}</tbody></table>")
+    where = f"Commit {commit[:12]}, working tree {state.split(':')[0]}" if dirty is not None else commit
+    head = f"{where}; the parameters and the hash of every input"
+    return Part("provenance", "Run provenance", folded(head, html))

@@ -1,7 +1,8 @@
 """``newsaudit boilerplate``: clean article text, flag error pages, record every removed line.
 
 Reads ``data/interim/pages.parquet`` and the line model; writes ``data/interim/pages_clean.parquet``,
-``data/interim/removed_lines.parquet``, ``reports/metrics/boilerplate.json`` and the plots.
+``data/interim/removed_lines.parquet``, ``reports/metrics/boilerplate.json`` (headline figures), the
+breakdowns by reason, status, error kind and source in ``reports/tables/boilerplate/`` and the plots.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import pandas as pd
 from newsaudit.core import paths
 from newsaudit.core.config import execution, load_params, section
 from newsaudit.core.errors import NewsauditError
-from newsaudit.core.io import write_json
+from newsaudit.core.io import counts, leftover, pick, records, write_json, write_tables
 from newsaudit.engines.dispatch import run_step
 from newsaudit.lib.tables import read_small
 from newsaudit.steps.boilerplate.linemodel import load_line_model
@@ -32,6 +33,7 @@ def register(sub) -> None:
     p.add_argument("--out", default=str(paths.PAGES_CLEAN))
     p.add_argument("--removed", default=str(paths.REMOVED_LINES))
     p.add_argument("--metrics", default=str(paths.metrics("boilerplate")))
+    p.add_argument("--tables", default=None, help="breakdown tables (default: beside --metrics)")
     p.add_argument("--plots", default=str(paths.BOILERPLATE_PLOTS))
     p.add_argument("--model", default=str(paths.LINE_MODEL), help="line model (default: %(default)s)")
     p.add_argument("--engine", default=None, help="memory, stream or dask (default: execution.engine)")
@@ -53,7 +55,9 @@ def run(args) -> None:
     run_step(step, ex, pages_path, out, {"removed_lines": removed}, params.batch_rows, ex.workers.boilerplate)
     small = read_small(out)
     stats = stats_from_files(small, removed, params)
-    write_json(stats, Path(args.metrics))
+    headline, tables = split_metrics(stats)
+    write_json(headline, Path(args.metrics))
+    write_tables(tables, Path(args.tables or paths.tables_beside(args.metrics)))
     write_plots(small, stats, Path(args.plots))
     log.info(
         "boilerplate: %d pages, %.1f%% of characters removed, %d error pages",
@@ -61,6 +65,56 @@ def run(args) -> None:
         100 * stats["removed_char_share"],
         sum(stats["error_pages_by_kind"].values()),
     )
+
+
+HEADLINE = ("n_pages_cleaned", "removed_char_share", "pages_empty_after_cleaning")
+BREAKDOWNS = (
+    "removed_frac_per_page",
+    "removed_chars_by_reason",
+    "removed_lines_by_reason",
+    "status_counts",
+    "error_pages_by_kind",
+    "error_prefixes_by_kind",
+    "by_source",
+    "top_boilerplate_lines",
+)
+
+
+def split_metrics(stats: dict) -> tuple[dict, dict[str, pd.DataFrame]]:
+    """Headline figures (with the error-page totals) and one table per breakdown; any other figure
+    of the statistics goes to ``other``."""
+    headline = pick(stats, HEADLINE)
+    whole, prefixes = stats.get("error_pages_by_kind") or {}, stats.get("error_prefixes_by_kind") or {}
+    headline["error_pages"] = int(sum(whole.values()))
+    headline["error_prefix_pages"] = int(sum(prefixes.values()))
+    lines, chars = stats.get("removed_lines_by_reason") or {}, stats.get("removed_chars_by_reason") or {}
+    reasons = list(dict.fromkeys([*lines, *chars]))
+    kinds = sorted(set(whole) | set(prefixes))
+    by_source = stats.get("by_source") or {}
+    tables = {
+        "by_reason": pd.DataFrame(
+            {
+                "reason": reasons,
+                "lines": [int(lines.get(r, 0)) for r in reasons],
+                "chars": [int(chars.get(r, 0)) for r in reasons],
+            }
+        ),
+        "removed_frac_quantiles": counts(stats.get("removed_frac_per_page"), "quantile", "removed_frac"),
+        "status": counts(stats.get("status_counts"), "clean_status", "pages"),
+        "error_kinds": pd.DataFrame(
+            {
+                "kind": kinds,
+                "error_pages": [int(whole.get(k, 0)) for k in kinds],
+                "error_prefixes": [int(prefixes.get(k, 0)) for k in kinds],
+            }
+        ),
+        "by_source": records(
+            [{"source": s, **v} for s, v in by_source.items()], ["source", "pages", "removed_char_share"]
+        ),
+        "top_lines": records(stats.get("top_boilerplate_lines"), ["line", "pages", "sources", "reason"]),
+        "other": leftover(stats, HEADLINE + BREAKDOWNS),
+    }
+    return headline, tables
 
 
 def write_plots(pages: pd.DataFrame, stats: dict, plots_dir: Path) -> None:

@@ -3,8 +3,9 @@
 Reads ``data/interim/pages_dedup.parquet`` and the classifier; writes ``data/processed/pages.parquet``
 (every column so far plus ``conflict_prob``, ``conflict_label``, ``classified``,
 ``unclassified_reason``, ``conflict_terms``, ``cluster_size``), ``data/processed/predictions.parquet``
-(the same without text) and ``reports/metrics/classify.json`` (counts by source and language).
-``newsaudit predict INPUT`` scores texts outside the pipeline.
+(the same without text), ``reports/metrics/classify.json`` (the corpus-wide counts) and the counts
+by source and by language in ``reports/tables/classify/``. ``newsaudit predict INPUT`` scores texts
+outside the pipeline.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pyarrow.parquet as pq
 from newsaudit.core import paths
 from newsaudit.core.config import ParamsError, execution, load_params, section
 from newsaudit.core.errors import NewsauditError
-from newsaudit.core.io import write_json
+from newsaudit.core.io import counts, leftover, pick, rows, write_json, write_tables
 from newsaudit.engines.dispatch import run_step
 from newsaudit.steps.classify.model import load_model
 from newsaudit.steps.classify.score import PREDICTION_COLUMNS, ClassifyParams
@@ -46,6 +47,7 @@ def register(sub) -> None:
     p.add_argument("--out", default=str(paths.PAGES_FINAL))
     p.add_argument("--predictions", default=str(paths.PREDICTIONS))
     p.add_argument("--metrics", default=str(paths.metrics("classify")))
+    p.add_argument("--tables", default=None, help="breakdown tables (default: beside --metrics)")
     p.add_argument("--model", default=str(paths.CLASSIFIER))
     p.add_argument("--engine", default=None, help="memory, stream or dask (default: execution.engine)")
     p.set_defaults(func=run)
@@ -72,7 +74,9 @@ def run(args) -> None:
     small.to_parquet(tmp, index=False)
     tmp.replace(predictions)
     stats = corpus_stats(small)
-    write_json(stats, Path(args.metrics))
+    headline, tables = split_metrics(stats)
+    write_json(headline, Path(args.metrics))
+    write_tables(tables, Path(args.tables or paths.tables_beside(args.metrics)))
     o = stats["overall"]
     log.info(
         "classify: %d pages, %d classified, %d conflict events -> %s",
@@ -81,6 +85,29 @@ def run(args) -> None:
         o["conflict_events"],
         out,
     )
+
+
+HEADLINE = (
+    "overall.classified",
+    "overall.conflict_events",
+    "overall.share_conflict",
+    "overall.share_conflict_cluster_weighted",
+)
+
+
+def split_metrics(stats: dict) -> tuple[dict, dict[str, pd.DataFrame]]:
+    """The corpus-wide counts (metrics file) and a row per source and per language (tables)."""
+    tables = {
+        "unclassified": counts((stats.get("overall") or {}).get("unclassified"), "reason", "pages"),
+        "other": leftover(stats, (*HEADLINE, "overall.unclassified", "by_source", "by_language")),
+    }
+    for col in ("source", "language"):
+        frame = rows(stats.get(f"by_{col}"), col)
+        # a reason absent from a group's counts is zero pages, not unknown
+        why = [c for c in frame.columns if c.startswith("unclassified.")]
+        frame[why] = frame[why].fillna(0).astype("int64")
+        tables[f"by_{col}"] = frame
+    return pick(stats, HEADLINE), tables
 
 
 def prediction_table(pages_path: Path) -> pd.DataFrame:

@@ -1,7 +1,9 @@
 """Stage ``conflibert-benchmark``: TF-IDF baselines on ConfliBERT's own tasks, next to the paper.
 
 Reads params section ``conflibert_benchmark``, the ConfliBERT data and the leakage pairs; writes
-``reports/metrics/conflibert_benchmark.json``, the comparison plot data and the timings (a separate
+``reports/metrics/conflibert_benchmark.json`` (our F1 per dataset on the deduplicated test split),
+the per-dataset details and the comparison records in ``reports/tables/conflibert_benchmark/``,
+the comparison plot data and the timings (a separate
 file, not a DVC metric: they vary run to run). The work is :mod:`newsaudit.benchmarks.conflibert`.
 
 With ``--variants`` it instead runs what the comparison had not tried (NB-SVM, a word/char
@@ -16,12 +18,14 @@ import argparse
 import json
 from pathlib import Path
 
+import pandas as pd
+
 from newsaudit.benchmarks.conflibert import BenchmarkParams, comparison_plot, run_benchmark
 from newsaudit.benchmarks.conflibert_variants import VARIANTS, run_variants
 from newsaudit.core import paths
 from newsaudit.core.config import load_params, section
 from newsaudit.core.errors import NewsauditError
-from newsaudit.core.io import write_json
+from newsaudit.core.io import leftover, records, rows, write_json, write_tables
 from newsaudit.datasets import conflibert
 from newsaudit.training.labels import read_pairs
 from newsaudit.training.train import one_thread
@@ -33,6 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("conflibert-benchmark", help="TF-IDF baselines, ConfliBERT tasks")
     p.add_argument("--pairs", default=None, help="leakage pairs (default: params conflibert_benchmark)")
     p.add_argument("--metrics", default=str(paths.metrics(NAME)))
+    p.add_argument("--tables", default=None, help="detail tables (default: beside --metrics)")
     p.add_argument("--plot", default=str(paths.CONFLIBERT_PLOT))
     p.add_argument("--timings", default=str(paths.CONFLIBERT_TIMINGS))
     p.add_argument(
@@ -40,6 +45,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--variants-out", default=str(paths.CONFLIBERT_VARIANTS))
     p.set_defaults(func=run)
+
+
+def split_metrics(out: dict) -> tuple[dict, dict[str, pd.DataFrame]]:
+    """Our F1 per dataset on the deduplicated test split (metrics file); the per-dataset details,
+    the targets and the comparison records as tables."""
+    datasets = out.get("datasets") or {}
+    headline = {
+        "f1_test_deduplicated": {
+            name: d["test_deduplicated"]["f1"]
+            for name, d in datasets.items()
+            if isinstance((d.get("test_deduplicated") or {}).get("f1"), (int, float))
+        }
+    }
+    tables = {
+        "datasets": rows(datasets, "dataset"),
+        "targets": rows(out.get("targets"), "dataset"),
+        "records": records(out.get("records"), ["dataset", "model", "f1"]),
+        "other": leftover(out, ("datasets", "targets", "records")),
+    }
+    return headline, tables
 
 
 def run(args: argparse.Namespace) -> None:
@@ -59,7 +84,9 @@ def run(args: argparse.Namespace) -> None:
         return
     with one_thread():  # same sums on any machine: byte-identical metrics
         out, timings = run_benchmark(frames, pairs, params)
-    write_json(out, args.metrics, digits=4)
+    headline, tables = split_metrics(out)
+    write_json(headline, args.metrics, digits=4)
+    write_tables(tables, Path(args.tables or paths.tables_beside(args.metrics)))
     plot = Path(args.plot)
     plot.parent.mkdir(parents=True, exist_ok=True)
     comparison_plot(out).to_csv(plot, index=False, lineterminator="\n")

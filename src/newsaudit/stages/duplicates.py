@@ -1,7 +1,9 @@
 """``newsaudit duplicates``: within-page repetition, exact and near duplicates across pages.
 
 Reads ``data/interim/pages_clean.parquet``; writes ``data/interim/pages_dedup.parquet``,
-``reports/metrics/duplicates.json`` and the cluster-size and S-curve plots.
+``reports/metrics/duplicates.json`` (headline figures), the breakdowns (cluster sizes, Gopher
+statistics, syndication, S-curve) in ``reports/tables/duplicates/`` and the cluster-size and
+S-curve plots.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import pandas as pd
 from newsaudit.core import paths
 from newsaudit.core.config import execution, load_params, section
 from newsaudit.core.errors import NewsauditError
-from newsaudit.core.io import write_json
+from newsaudit.core.io import counts, leftover, pick, records, write_json, write_tables
 from newsaudit.engines.dispatch import run_step
 from newsaudit.lib import storage
 from newsaudit.lib.minhash import s_curve
@@ -32,6 +34,7 @@ def register(sub) -> None:
     p.add_argument("--input", default=str(paths.PAGES_CLEAN))
     p.add_argument("--output", default=str(paths.PAGES_DEDUP))
     p.add_argument("--metrics", default=str(paths.metrics("duplicates")))
+    p.add_argument("--tables", default=None, help="breakdown tables (default: beside --metrics)")
     p.add_argument("--plots", default=str(paths.DUPLICATES_PLOTS))
     p.add_argument("--engine", default=None, help="memory, stream or dask (default: execution.engine)")
     p.set_defaults(func=run)
@@ -49,7 +52,9 @@ def run(args) -> None:
     out = read_small(dst)
     out["_has_text"] = has_text(dst).to_numpy()
     stats = duplicate_stats(out, params)
-    write_json(stats, Path(args.metrics))
+    headline, tables = split_metrics(stats)
+    write_json(headline, Path(args.metrics))
+    write_tables(tables, Path(args.tables or paths.tables_beside(args.metrics)))
     write_plots(out, params, Path(args.plots))
     log.info(
         "duplicates: %d pages, %d exact and %d near duplicates, %d pages with repeated paragraphs",
@@ -58,6 +63,39 @@ def run(args) -> None:
         stats["near_duplicate_pages"],
         stats["pages_with_repeated_paragraphs"],
     )
+
+
+HEADLINE = (
+    "pages_clustered",
+    "exact_duplicate_pages",
+    "near_duplicate_pages",
+    "near_duplicate_rate",
+    "largest_cluster",
+    "pages_with_repeated_paragraphs",
+)
+BREAKDOWNS = ("cluster_size_distribution", "gopher_means", "gopher_over_threshold", "pages_skipped")
+
+
+def split_metrics(stats: dict) -> tuple[dict, dict[str, pd.DataFrame]]:
+    """Headline figures and one table per breakdown; any other figure goes to ``other``."""
+    means, over = stats.get("gopher_means") or {}, stats.get("gopher_over_threshold") or {}
+    names = list(dict.fromkeys([*means, *over]))
+    s_points = (stats.get("s_curve") or {}).get("points") or {}
+    tables = {
+        "cluster_sizes": counts(stats.get("cluster_size_distribution"), "cluster_size", "clusters"),
+        "gopher": pd.DataFrame(
+            {
+                "statistic": names,
+                "mean": [means.get(n) for n in names],
+                "share_over_threshold": [over.get(n) for n in names],
+            }
+        ),
+        "pages_skipped": counts(stats.get("pages_skipped"), "reason", "pages"),
+        "syndication": records(stats.get("syndication"), ["from", "to", "pages"]),
+        "s_curve_points": counts(s_points, "jaccard", "p_candidate"),
+        "other": leftover(stats, HEADLINE + BREAKDOWNS + ("syndication", "s_curve.points")),
+    }
+    return pick(stats, HEADLINE), tables
 
 
 def write_plots(out: pd.DataFrame, params: DuplicatesParams, plots: Path) -> None:

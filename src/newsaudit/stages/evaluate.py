@@ -2,9 +2,9 @@
 
 Reads params sections ``evaluate`` and ``train`` (leave-one-source-out reruns the training recipe),
 the labels, the model and the hand-labelled web-news dev set with its texts; writes
-``reports/metrics/classifier.json`` (headline numbers) and CSV tables and curves under
-``reports/plots/classifier/`` (leave-one-source-out with intervals, the threshold curve, the dev
-set's scores, ROC, precision-recall, calibration, confusion, errors). The work is
+``reports/metrics/classifier.json`` (headline numbers), the breakdowns in
+``reports/tables/classifier/`` and CSV curves under ``reports/plots/classifier/`` (ROC,
+precision-recall, calibration, confusion, the threshold curve). The work is
 :mod:`newsaudit.training.evaluate`.
 """
 
@@ -18,7 +18,7 @@ import pandas as pd
 
 from newsaudit.core import paths
 from newsaudit.core.config import load_params, section
-from newsaudit.core.io import write_json
+from newsaudit.core.io import leftover, pick, records, rows, write_json, write_tables
 from newsaudit.steps.classify.model import load_model
 from newsaudit.training.evaluate import EvaluateParams, evaluate
 from newsaudit.training.train import TrainParams, read_labels
@@ -40,6 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--webnews-dev", default=str(paths.WEBNEWS_DEV), help="hand labels of the web-news dev set"
     )
     p.add_argument("--external", default=str(paths.EXTERNAL), help="fetched datasets (the dev set's texts)")
+    p.add_argument("--tables", default=None, help="breakdown tables (default: beside --metrics)")
     p.set_defaults(func=run)
 
 
@@ -51,6 +52,52 @@ def write_plots(plots: dict[str, pd.DataFrame], folder: Path) -> None:
         tmp.replace(folder / f"{name}.csv")
 
 
+HEADLINE = (
+    "test.f1",
+    "test.precision",
+    "test.recall",
+    "test.roc_auc",
+    "test.pr_auc",
+    "test.brier",
+    "threshold",
+    # transfer first: each source scored by a model that never saw it, and the web-news dev set
+    *(
+        f"leave_one_source_out.per_source.{source}.{m}"
+        for source in ("satp_all", "IndiaPoliceEvents_docs", "insightCrime")
+        for m in ("pr_auc", "f1")
+    ),
+    "leave_one_source_out.per_source.BBC_News.false_positive_rate",
+    "webnews_dev.false_positive_rate",
+    "webnews_dev.shipped_model.false_positive_rate",
+)
+
+
+def split_metrics(metrics: dict) -> tuple[dict, dict[str, pd.DataFrame]]:
+    """Headline test scores (metrics file) and the breakdowns as tables; any other figure (the
+    rest of the test scores, the threshold) goes to ``other``."""
+    loso = metrics.get("leave_one_source_out") or {}
+    errors = metrics.get("errors") or {}
+    terms = metrics.get("top_terms") or {}
+    tables = {
+        "per_source": rows(metrics.get("per_source"), "source"),
+        "leave_one_source_out": rows(loso.get("per_source"), "source"),
+        "errors": pd.concat(
+            [records(errors.get(kind), kind=kind) for kind in sorted(errors)] or [records([], ["kind"])],
+            ignore_index=True,
+        ),
+        "top_terms": pd.DataFrame(
+            [(side, str(t[0]), t[1]) for side in sorted(terms) for t in terms[side]],
+            columns=["class", "term", "weight"],
+        ),
+        "targets": rows(metrics.get("targets"), "target"),
+        "other": leftover(
+            metrics,
+            (*HEADLINE, "per_source", "leave_one_source_out.per_source", "errors", "top_terms", "targets"),
+        ),
+    }
+    return pick(metrics, HEADLINE), tables
+
+
 def run(args: argparse.Namespace) -> None:
     raw = load_params(args.params)
     params = section(raw, NAME, EvaluateParams)
@@ -59,7 +106,9 @@ def run(args: argparse.Namespace) -> None:
     bundle = load_model(args.model)
     dev = read_devset(args.webnews_dev, args.external) if params.webnews_dev else None
     metrics, plots = evaluate(labels, bundle, train_params, params, dev)
-    write_json(metrics, args.metrics)
+    headline, tables = split_metrics(metrics)
+    write_json(headline, args.metrics)
+    write_tables(tables, Path(args.tables or paths.tables_beside(args.metrics)))
     write_plots(plots, Path(args.plots))
     t = metrics["test"]
     log.info(

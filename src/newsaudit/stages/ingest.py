@@ -2,8 +2,9 @@
 
 Writes ``data/interim/pages.parquet`` (one row per input document, accepted or rejected with a
 reason), ``data/interim/manifest.csv`` (the same rows without text) and
-``reports/metrics/ingest.json``. ``inputs == accepted + rejected`` is checked before the metrics
-are written.
+``reports/metrics/ingest.json`` (the headline counts) with its breakdowns by format, language,
+encoding and rejection reason in ``reports/tables/ingest/``. ``inputs == accepted + rejected`` is
+checked before the metrics are written.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pyarrow.parquet as pq
 
 from newsaudit.core import paths
 from newsaudit.core.config import execution, load_params, section
-from newsaudit.core.io import write_json
+from newsaudit.core.io import counts, leftover, pick, write_json, write_tables
 from newsaudit.engines.dispatch import run_step
 from newsaudit.steps.ingest.readers import MANIFEST_COLUMNS, CorpusParams, IngestParams
 from newsaudit.steps.ingest.step import IngestStep, summarise
@@ -30,6 +31,7 @@ def register(sub) -> None:
     p.add_argument("--out", default=str(paths.PAGES))
     p.add_argument("--manifest", default=str(paths.MANIFEST))
     p.add_argument("--metrics", default=str(paths.metrics("ingest")))
+    p.add_argument("--tables", default=None, help="breakdown tables (default: beside --metrics)")
     p.add_argument("--engine", default=None, help="memory, stream or dask (default: execution.engine)")
     p.set_defaults(func=run)
 
@@ -45,7 +47,29 @@ def run(args) -> None:
     step = IngestStep(corpus, ingest_params)
     run_step(step, ex, None, out, workers=ex.workers.ingest, row_group_size=ingest_params.row_group_size)
     summary = write_manifest(out, Path(args.manifest))
-    write_json(summary, Path(args.metrics))
+    headline, tables = split_metrics(summary)
+    write_json(headline, Path(args.metrics))
+    write_tables(tables, Path(args.tables or paths.tables_beside(args.metrics)))
+
+
+HEADLINE = ("inputs", "accepted", "rejected", "accepted_empty_text", "distinct_sources")
+BREAKDOWNS = ("by_format", "by_language", "encodings", "rejected_by_reason")
+
+
+def split_metrics(summary: dict) -> tuple[dict, dict[str, pd.DataFrame]]:
+    """The headline counts (the metrics file) and the breakdowns, one table each; any other
+    figure of the summary goes to ``other``."""
+    formats = [
+        (fmt, status, n) for fmt, by in (summary.get("by_format") or {}).items() for status, n in by.items()
+    ]
+    tables = {
+        "by_format": pd.DataFrame(formats, columns=["format", "status", "inputs"]),
+        "by_language": counts(summary.get("by_language"), "language", "pages"),
+        "by_encoding": counts(summary.get("encodings"), "encoding", "pages"),
+        "rejected_by_reason": counts(summary.get("rejected_by_reason"), "reason", "inputs"),
+        "other": leftover(summary, HEADLINE + BREAKDOWNS),
+    }
+    return pick(summary, HEADLINE), tables
 
 
 def write_manifest(pages_path: Path, manifest: Path) -> dict:

@@ -2,7 +2,13 @@
 
 Reads every pipeline output under ``--root`` and the parameter file (shown as provenance); writes
 ``reports/index.html`` and ``reports/plots/report/*.svg``. The rendering is
-:mod:`newsaudit.report.render`.
+:mod:`newsaudit.report.render`. As the DVC stage it is a pure function of its inputs: the same
+inputs give the same bytes, wherever HEAD is.
+
+``newsaudit report --baseline [REV]`` (by hand or in CI; REV defaults to the last commit) adds what
+changed since REV, by ``dvc metrics diff`` and ``dvc params diff``, and writes
+``reports/changes.html`` instead (no figures unless ``--figures`` is given), leaving the stage's
+own outputs as DVC recorded them.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from pathlib import Path
 
 from newsaudit.core import paths
 from newsaudit.core.config import load_params
+from newsaudit.report.changes import baseline_changes
 from newsaudit.report.render import render_pipeline_report, write_figures, write_html
 
 log = logging.getLogger(__name__)
@@ -22,27 +29,43 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("report", help="write the self-contained HTML report and the DVC plot figures")
     p.add_argument("--root", default=".", help="project root holding the pipeline outputs (default: .)")
     p.add_argument(
-        "--out", default=str(paths.REPORT_HTML), help=f"report file (default: {paths.REPORT_HTML})"
+        "--out",
+        default=None,
+        help=f"report file (default: {paths.REPORT_HTML}; with --baseline: {paths.REPORT_VS_BASELINE})",
     )
     p.add_argument(
         "--figures",
-        default=str(paths.REPORT_FIGURES),
-        help=f"SVG figures for dvc plots (default: {paths.REPORT_FIGURES})",
+        default=None,
+        help=f"SVG figures for dvc plots (default: {paths.REPORT_FIGURES}; none with --baseline)",
+    )
+    p.add_argument(
+        "--baseline",
+        nargs="?",
+        const="HEAD",
+        default=None,
+        metavar="REV",
+        help="add what changed since git revision REV (default when given without a value: HEAD)",
     )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> None:
-    root, out, folder = Path(args.root), Path(args.out), Path(args.figures)
-    own = tuple(_relative(p, root) for p in (out, folder))
+    root = Path(args.root)
+    compare = args.baseline is not None
+    out = Path(args.out or (root / (paths.REPORT_VS_BASELINE if compare else paths.REPORT_HTML)))
+    folder = Path(args.figures) if args.figures else (None if compare else root / paths.REPORT_FIGURES)
+    # The stage's own outputs (as dvc.lock names them), left out of the provenance.
+    own = tuple(_relative(p, root) for p in (out, folder or root / paths.REPORT_FIGURES))
+    own += (paths.REPORT_HTML.as_posix(), paths.REPORT_FIGURES.as_posix())
     # The report shows the parameters; it still renders (saying so) before there is a params file.
     params_path = Path(args.params)
     params = load_params(params_path) if params_path.is_file() else {}
-    html, figures = render_pipeline_report(root, params, own)
+    changes = baseline_changes(root, args.baseline) if compare else None
+    html, figures = render_pipeline_report(root, params, tuple(dict.fromkeys(own)), changes)
     write_html(out, html)
-    written = write_figures(figures, folder)
+    written = write_figures(figures, folder) if folder is not None else []
     size = len(html.encode("utf-8"))
-    log.info("report -> %s (%d bytes, %d figures in %s)", out, size, len(written), args.figures)
+    log.info("report -> %s (%d bytes, %d figures in %s)", out, size, len(written), folder or "no folder")
 
 
 def _relative(path: Path, root: Path) -> str:
