@@ -34,7 +34,7 @@ test: repro ## Reproduce the pipeline, then run the whole test suite and re-chec
 	$(BIN)/pytest tests notebooks $(NBVAL)
 
 # Tracked results a fresh `make repro` must reproduce byte for byte.
-TRACKED_RESULTS := dvc.lock reports/metrics reports/plots models/line_model.json notebooks
+TRACKED_RESULTS := dvc.lock reports/metrics reports/tables reports/plots models/line_model.json notebooks
 
 check-repro: $(INSTALLED) ## After `make repro`: a second `dvc repro` has nothing to do and the tracked results equal the commit
 	@$(BIN)/dvc repro 2>&1 | tee .dvc/tmp/second-repro.log | tail -3

@@ -397,3 +397,21 @@ def test_benchmarks_show_before_their_corpus_stages_run(tmp_path):
     dup = section(html, "duplicates")
     assert "missing: reports/metrics/duplicates.json (stage duplicates)" in dup
     assert "ARI 0.990" in dup and set(figures) == {"recall_vs_edit_rate"}
+
+
+def test_http_status_error_pages_and_soft_404s(audited_pages):
+    """Pages from a WARC carry an HTTP status: error statuses and soft 404s (200, but an error page)."""
+    pages = audited_pages().assign(
+        http_status=[200, 200, None],
+        is_error_page=[True, False, False],
+        clean_status=["error_page", "ok", None],
+    )
+    html = render_audit_report(
+        pages, {"corpus": "c", "steps": ["ingest", "boilerplate"], "skipped_steps": {}}
+    )
+    assert "1 is an error page (1 of them a soft 404: HTTP 200 with an error page)." in text_of(
+        section(html, "findings")
+    )
+    assert "Of 2 pages with an HTTP status, 0 answered with an error status; 1 answered 200" in text_of(
+        section(html, "errors")
+    )

@@ -46,6 +46,7 @@ READ = [
     "conflict_prob",
     "conflict_label",
     "conflict_terms",
+    "http_status",
     *DATE_COLUMNS,
 ]
 
@@ -123,6 +124,7 @@ def page_facts(table: PageTable) -> Facts:
     f["prob"] = _number(raw, "conflict_prob")
     f["unscored"] = _text(raw, "unclassified_reason")
     f["terms"] = _text(raw, "conflict_terms")
+    f["http_status"] = _number(raw, "http_status")  # WARC responses only
     date_col, month = _months(raw)
     f["month"] = month
     return Facts(f.reset_index(drop=True), frozenset(steps), date_col)
@@ -167,6 +169,10 @@ class Summary:
     unscored_by_reason: dict[str, int] = field(default_factory=dict)
     unsupported_languages: dict[str, int] = field(default_factory=dict)
     months: tuple[str, str] | None = None
+    # Pages with an HTTP status (WARC crawls): error statuses, and 200s the text says are errors.
+    with_status: int = 0
+    status_errors: int = 0
+    soft_404: int = 0
 
     @property
     def accepted(self) -> int:
@@ -207,6 +213,9 @@ def summarise(facts: Facts) -> Summary:
         unscored_by_reason=_counts(unscored["unscored"]),
         unsupported_languages=_counts(f.loc[f["unscored"] == "language_not_supported", "language"]),
         months=(str(months.min()), str(months.max())) if len(months) else None,
+        with_status=int(f["http_status"].notna().sum()),
+        status_errors=int((f["http_status"] >= 400).sum()),
+        soft_404=int(((f["http_status"] == 200) & f["error"]).sum()),
     )
 
 

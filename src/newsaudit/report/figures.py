@@ -139,10 +139,13 @@ def monthly(
         ax.set(ylabel="pages", title="Pages per month")
         step = max(1, len(months) // 24)  # at most about 24 labels
         ax.set_xticks(list(xs)[::step], [label(m) for m in months][::step], rotation=45, ha="right")
-        right = ax.twinx()
-        right.plot(list(xs), [float("nan") if v is None else v for v in share], color=PALETTE[1], marker=".")
-        right.set(ylabel="conflict share of scored", ylim=(0, None))
-        right.grid(False)
+        if any(v is not None for v in share):  # no line when the classifier did not run
+            right = ax.twinx()
+            right.plot(
+                list(xs), [float("nan") if v is None else v for v in share], color=PALETTE[1], marker="."
+            )
+            right.set(ylabel="conflict share of scored", ylim=(0, None))
+            right.grid(False)
         ax.legend(loc="upper left", fontsize=8)
         return to_svg(fig)
 

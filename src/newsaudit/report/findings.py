@@ -88,6 +88,9 @@ def findings(s: Summary) -> list[Finding]:
     out.append(Finding(read + ".", "sources"))
     if "boilerplate" in s.steps:
         errors = f"{num(s.error_pages)} {'is an error page' if s.error_pages == 1 else 'are error pages'}"
+        if s.soft_404:
+            soft = "a soft 404" if s.soft_404 == 1 else "soft 404s"
+            errors += f" ({num(s.soft_404)} of them {soft}: HTTP 200 with an error page)"
         if s.prefix_pages:
             errors += f" and {num(s.prefix_pages)} more had an error notice glued before the article"
         out.append(Finding(errors + ".", "errors"))

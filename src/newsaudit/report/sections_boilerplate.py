@@ -124,6 +124,11 @@ def error_pages(view: View) -> Part:
         f"{num(s.error_pages)} whole pages are error pages (nothing of them is kept); "
         f"{num(s.prefix_pages)} more start with an error notice that was cut off before the article."
     )
+    if s.with_status:
+        html += note(
+            f"Of {num(s.with_status)} pages with an HTTP status, {num(s.status_errors)} answered with an "
+            f"error status; {num(s.soft_404)} answered 200 but read as error pages (soft 404s)."
+        )
     if kinds:
         rows = [[k, int(whole.get(k, 0)), int(prefix.get(k, 0))] for k in kinds]
         html += table(["kind", "error pages", "notices before an article"], rows)

@@ -146,9 +146,8 @@ def months_part(view: View) -> Part | None:
         )
     }
     undated = int(view.facts.frame["month"].isna().sum())
-    caption = (
-        f"By {view.facts.date_column}: pages and error pages (bars), conflict share of scored pages (line)."
-    )
+    caption = f"By {view.facts.date_column}: pages and error pages (bars)"
+    caption += ", conflict share of scored pages (line)." if months["scored"].sum() else "."
     html = figure(found["by_month"], caption)
     if undated:
         html += note(f"{num(undated)} pages have no {view.facts.date_column} and are not counted here.")

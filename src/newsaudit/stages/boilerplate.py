@@ -67,7 +67,14 @@ def run(args) -> None:
     )
 
 
-HEADLINE = ("n_pages_cleaned", "removed_char_share", "pages_empty_after_cleaning")
+# The http_status figures exist only for crawls whose pages carry an HTTP status (WARC responses).
+HEADLINE = (
+    "n_pages_cleaned",
+    "removed_char_share",
+    "pages_empty_after_cleaning",
+    "http_status.error_status_pages",
+    "http_status.soft_404_rate",
+)
 BREAKDOWNS = (
     "removed_frac_per_page",
     "removed_chars_by_reason",
@@ -77,6 +84,8 @@ BREAKDOWNS = (
     "error_prefixes_by_kind",
     "by_source",
     "top_boilerplate_lines",
+    "http_status.by_class",
+    "http_status.soft_404_kinds",
 )
 
 
@@ -112,6 +121,10 @@ def split_metrics(stats: dict) -> tuple[dict, dict[str, pd.DataFrame]]:
             [{"source": s, **v} for s, v in by_source.items()], ["source", "pages", "removed_char_share"]
         ),
         "top_lines": records(stats.get("top_boilerplate_lines"), ["line", "pages", "sources", "reason"]),
+        "http_status_classes": counts(
+            (stats.get("http_status") or {}).get("by_class"), "status_class", "pages"
+        ),
+        "soft_404_kinds": counts((stats.get("http_status") or {}).get("soft_404_kinds"), "kind", "pages"),
         "other": leftover(stats, HEADLINE + BREAKDOWNS),
     }
     return headline, tables
