@@ -10,7 +10,7 @@ import pytest
 
 import newsaudit.benchmarks.scale.corpus as bc
 from newsaudit.benchmarks.scale.corpus import BenchCorpusParams, build_corpus, generate_pages, sentence_pool
-from newsaudit.benchmarks.scale.run import BenchParams, check_targets, near_duplicate_quality
+from newsaudit.benchmarks.scale.run import BenchParams, check_targets, memory_per_page, near_duplicate_quality
 from newsaudit.benchmarks.syndication_corpus import SyndicationParams
 
 WORDS = [
@@ -116,3 +116,19 @@ def test_targets_are_judged_only_when_measured():
         "time_ratio_100k_over_10k": False,
         "near_dup_speedup_vs_datasketch": True,
     }
+
+
+def test_memory_per_page_shows_the_bytes_each_extra_page_adds():
+    def run(n, boiler, overall):
+        return {
+            "pages": n,
+            "engine": "local",
+            "stages": {"boilerplate": {"peak_rss_mb": boiler}, "classify": {"skipped": "no model"}},
+            "overall": {"peak_rss_mb": overall},
+        }
+
+    got = memory_per_page([run(100_000, 1100.0, 1200.0), run(10_000, 1000.0, 1100.0)])
+    boiler = got["local"]["boilerplate"]
+    assert boiler["kb_per_page"] == {"10000": 102.4, "100000": 11.264}
+    assert boiler["bytes_per_extra_page"] == round(100 * 2**20 / 90_000, 1)  # 100 MB over 90k pages
+    assert "classify" not in got["local"] and "bytes_per_extra_page" in got["local"]["overall"]

@@ -30,13 +30,13 @@ from newsaudit.benchmarks.syndication_corpus import (
     generate,
     load_articles,
     load_sites,
+    nearest_topic,
     split_pool,
 )
 from newsaudit.core.errors import NewsauditError
 from newsaudit.lib.graph import connected_labels
 from newsaudit.lib.minhash import drop_frequent_lines, near_duplicate_clusters, words_of
 from newsaudit.pipeline import annotate_duplicates
-from newsaudit.steps.dedup.repetition import with_repetition
 
 log = logging.getLogger(__name__)
 
@@ -219,32 +219,24 @@ def time_implementations(
 
 
 TUNE_SHINGLES = (2, 3, 4)
-TUNE_NUM_PERM = (128, 256)
-TUNE_THRESHOLDS = (0.3, 0.325, 0.35, 0.375, 0.4, 0.425, 0.45)
+TUNE_NUM_PERM = (256, 512)
+TUNE_THRESHOLDS = (0.4, 0.425, 0.45, 0.475, 0.5)
 TUNE_EDIT_RATES = (None, 0.1, 0.15)  # None: the generator's own rate (bench_duplicates.edit_rate)
-MARGIN_Z = 3.0  # threshold - most similar dev hard negative >= 3 sd of the estimate at the threshold
+MARGIN_Z = 3.0  # threshold - most similar dev nearest-topic pair >= 3 sd of the estimate at the threshold
 
 
-def hard_negative_jaccard(pages: pd.DataFrame, dup_params: Any, shingle: int) -> float:
-    """The largest exact word-``shingle`` Jaccard between a hard negative and the article it was
-    chosen to resemble, after the stage's own clean-up (repeats removed, frequent lines dropped)."""
-    frame = with_repetition(pd.DataFrame({"clean_text": pages["text"]}), dup_params)
-    p = dup_params
-    texts = drop_frequent_lines(frame["clean_text"].tolist(), p.frequent_line_pages, p.frequent_line_min_keep)
+def nearest_topic_jaccard(pool: list[str], shingle: int) -> float:
+    """The largest exact word-``shingle`` Jaccard between an article of ``pool`` and its nearest
+    other article by TF-IDF: the tail that hard negatives are drawn from (every article of the
+    half, not just the ones a seed happens to draw)."""
+    near = nearest_topic(pool)
 
     def grams(text: str) -> set[tuple[str, ...]]:
         w = words_of(text)
         return {tuple(w[i : i + shingle]) for i in range(max(len(w) - shingle + 1, 1))}
 
-    original = {
-        o: t for o, k, t in zip(pages["origin"], pages["kind"], texts, strict=True) if k == "original"
-    }
-    best = 0.0
-    for k, near, t in zip(pages["kind"], pages["hard_negative_of"], texts, strict=True):
-        if k == "hard_negative" and near in original:
-            a, b = grams(t), grams(original[near])
-            best = max(best, len(a & b) / len(a | b) if a | b else 0.0)
-    return best
+    sets = [grams(t) for t in pool]
+    return max((len(sets[i] & sets[j]) / len(sets[i] | sets[j]) for i, j in enumerate(near)), default=0.0)
 
 
 def tune_on_dev(params: SyndicationParams, dup_params: Any) -> dict[str, Any]:
@@ -252,10 +244,11 @@ def tune_on_dev(params: SyndicationParams, dup_params: Any) -> dict[str, Any]:
 
     Every (shingle, num_perm, threshold) of the grid runs the stage's method on dev corpora at the
     generator's edit rate, 10 % and 15 %. Eligible settings keep pair precision >= 0.99 and merge
-    no hard negative at every rate, and leave a margin: the threshold exceeds the most similar dev
-    hard negative's exact Jaccard by ``MARGIN_Z`` standard deviations of the estimate at the
-    threshold (``sqrt(t (1 - t) / num_perm)``), so a corpus with other hard negatives is not one
-    lucky estimate away from a merge. Among them the highest pair recall at 10 % wins, ties (0.001)
+    no hard negative at every rate, and leave a margin: the threshold exceeds the most similar pair
+    of nearest-topic articles in the whole dev half (where hard negatives come from, exact Jaccard,
+    :func:`nearest_topic_jaccard`) by ``MARGIN_Z`` standard deviations of the estimate at the
+    threshold (``sqrt(t (1 - t) / num_perm)``), so another seed's hard negatives are not one lucky
+    estimate away from a merge. Among them the highest pair recall at 10 % wins, ties (0.001)
     going to the higher threshold, the longer shingle, then the shorter signature (cheaper). Bands
     and rows stay as given (their S-curve is the cost side).
     """
@@ -263,7 +256,8 @@ def tune_on_dev(params: SyndicationParams, dup_params: Any) -> dict[str, Any]:
     dev = split_pool(pool)["dev"]
     sites = load_sites(params)
     sets = {rate: generate(dev, sites, params, params.dev_seed, edit_rate=rate) for rate in TUNE_EDIT_RATES}
-    grid, chosen = tune_grid(sets, dup_params, TUNE_SHINGLES, TUNE_THRESHOLDS, TUNE_NUM_PERM)
+    tail = {k: nearest_topic_jaccard(dev, k) for k in TUNE_SHINGLES}
+    grid, chosen = tune_grid(sets, dup_params, TUNE_SHINGLES, TUNE_THRESHOLDS, TUNE_NUM_PERM, tail)
     return {
         "seed": params.dev_seed,
         "bands": dup_params.bands,
@@ -283,12 +277,14 @@ def tune_grid(
     shingles: Sequence[int],
     thresholds: Sequence[float],
     num_perms: Sequence[int] = (128,),
+    tail: dict[int, float] | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """The grid of :func:`tune_on_dev` on given corpora (edit rate -> pages; 0.1 must be one) and
-    the chosen row (None when no setting is eligible)."""
+    the chosen row (None when no setting is eligible); ``tail``: the hard-negative similarity per
+    shingle size the margin is measured from (default 0: no margin)."""
     grid = []
     for k in shingles:
-        hn = max(hard_negative_jaccard(pages, dup_params, k) for pages in sets.values())
+        hn = (tail or {}).get(k, 0.0)
         for n_perm in num_perms:
             for t in thresholds:
                 dp = dup_params.model_copy(update={"shingle": k, "threshold": t, "num_perm": n_perm})
@@ -297,7 +293,7 @@ def tune_grid(
                     "shingle": k,
                     "num_perm": n_perm,
                     "threshold": t,
-                    "hard_negative_max_jaccard": round(hn, 4),
+                    "nearest_topic_max_jaccard": round(hn, 4),
                     "margin_sd": round(margin, 2),
                 }
                 for rate, pages in sets.items():

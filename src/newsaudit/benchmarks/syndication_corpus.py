@@ -244,7 +244,7 @@ def _wrap(text: str, site: tuple[list[str], list[str]]) -> str:
     return "\n".join([*site[0], text, *site[1]])
 
 
-def _nearest_topic(pool: list[str]) -> np.ndarray:
+def nearest_topic(pool: list[str]) -> np.ndarray:
     """Index of each article's most similar other article by TF-IDF cosine (same topic)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -269,7 +269,7 @@ def generate(
     rng = np.random.default_rng(seed)
     edit_rate = params.edit_rate if edit_rate is None else edit_rate
     vocab = sorted({w for t in pool[:500] for w in t.split() if w.isalpha()})
-    nearest = _nearest_topic(pool)
+    nearest = nearest_topic(pool)
     chosen = list(rng.choice(len(pool), size=min(params.n_origins, len(pool)), replace=False))
     kinds = dict.fromkeys(chosen, "original")
     for i in list(chosen):

@@ -37,6 +37,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="corpus sizes (default: bench.sizes; 1000000 for 1M)",
     )
+    p.add_argument(
+        "--ten-million",
+        action="store_true",
+        help="the 10M-page run (about 37 GB of generated JSONL and ~9 h here; never in CI): "
+        "--pages 10000000 --no-compare",
+    )
     p.add_argument("--out", type=Path, default=OUT)
     p.add_argument("--no-compare", action="store_true", help="skip the datasketch/rensa/datatrove comparison")
     p.add_argument(
@@ -55,13 +61,14 @@ def run(args: argparse.Namespace) -> None:
     syn = section(params, "bench_duplicates", SyndicationParams)
     dup = section(params, "duplicates", DuplicatesParams)
     workers = execution(params).workers.duplicates
+    sizes = [10_000_000] if args.ten_million else (args.pages or bench.sizes)
     report = run_benchmark(
         params,
         bench,
         syn,
         dup,
-        args.pages or bench.sizes,
-        compare=not args.no_compare,
+        sizes,
+        compare=not (args.no_compare or args.ten_million),
         engines=tuple(args.engine),
         workers=workers,
     )

@@ -252,5 +252,33 @@ def run_benchmark(
     }
     if compare:
         report["comparison"] = compare_implementations(report["runs"][0], bench, dup, workers)
+    report["memory_per_page"] = memory_per_page(report["runs"])
     report["targets"] = check_targets(report, bench.targets)
     return report
+
+
+def memory_per_page(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per engine and stage: peak RSS per page at each size, and the bytes each extra page adds
+    between the smallest and the largest size (flat memory: near 0)."""
+    out: dict[str, Any] = {}
+    for engine in sorted({r["engine"] for r in runs}):
+        mine = sorted((r for r in runs if r["engine"] == engine), key=lambda r: r["pages"])
+        stages: dict[str, Any] = {}
+        for name in [*mine[0]["stages"], "overall"]:
+            sized = [
+                (
+                    r["pages"],
+                    (r["overall"] if name == "overall" else r["stages"].get(name, {})).get("peak_rss_mb"),
+                )
+                for r in mine
+            ]
+            sized = [(n, mb) for n, mb in sized if mb is not None]
+            if not sized:
+                continue
+            entry: dict[str, Any] = {"kb_per_page": {str(n): round(mb * 1024 / n, 3) for n, mb in sized}}
+            if len(sized) > 1 and sized[-1][0] > sized[0][0]:
+                (n0, m0), (n1, m1) = sized[0], sized[-1]
+                entry["bytes_per_extra_page"] = round((m1 - m0) * 2**20 / (n1 - n0), 1)
+            stages[name] = entry
+        out[engine] = stages
+    return out

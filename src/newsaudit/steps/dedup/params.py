@@ -11,11 +11,11 @@ from newsaudit.core.errors import NewsauditError
 class DuplicatesParams(Section):
     """``params.yaml`` section ``duplicates``."""
 
-    num_perm: int = 128  # MinHash signature length (one-permutation bins)
+    num_perm: int = 512  # MinHash signature length (one-permutation bins)
     bands: int = 42  # LSH bands ...
     rows: int = 3  # ... of this many signature values; bands * rows <= num_perm
     shingle: int = 3  # word n-gram size (params.yaml; tuned on the syndication benchmark's dev seed)
-    threshold: float = 0.3  # verified estimated Jaccard needed to link two pages
+    threshold: float = 0.45  # verified estimated Jaccard needed to link two pages
     seed: int = 1
     max_bucket_pairs: int = 50  # larger LSH buckets are checked as a star around their first member
     repetition_batch: int = 2000  # pages per repetition batch (one batch: no process pool)
