@@ -58,6 +58,7 @@ lint: $(INSTALLED) ## ruff, and the import contracts of the layers (import-linte
 	$(BIN)/lint-imports
 
 notebooks: repro ## Re-execute the notebooks in place (after results legitimately change) and export them to reports/
+	$(BIN)/python notebooks/conftest.py  # the example audit notebook 04 opens
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.kernel_name=newsaudit $(NOTEBOOKS)
 	$(BIN)/jupyter nbconvert --to html --no-input --template-file src/newsaudit/templates/nbconvert_offline.html.j2 \
 	    --output-dir reports $(NOTEBOOKS)

@@ -226,7 +226,7 @@ def _table(root: Path, path: Path) -> PageTable | None:
 
 
 def load_pipeline(
-    root: Path, params: dict[str, Any] | None = None, own_outputs: tuple[str, ...] = ()
+    root: Path, params: dict[str, Any] | None = None, own_outputs: tuple[str, ...] = (), git: bool = True
 ) -> ReportData:
     """Everything the pipeline has produced so far under ``root`` (``own_outputs``: the report's
     own files, left out of the provenance; see :func:`git_provenance` and :func:`lock_entries`).
@@ -236,7 +236,18 @@ def load_pipeline(
     """
     manifest_path = root / paths.MANIFEST
     removed_path = root / paths.REMOVED_LINES
-    provenance = git_provenance(root, own_outputs)
+    # The DVC report stage passes git=False: a stage output must be a pure function of its declared
+    # inputs, and the commit or the working tree's state is none of them (they differ between the run
+    # that produced the committed outputs and any later clone). `newsaudit report` by hand records them.
+    provenance = (
+        git_provenance(root, own_outputs)
+        if git
+        else {
+            "commit": "not recorded by the DVC stage (run `newsaudit report --git`)",
+            "dirty": None,
+            "changed": [],
+        }
+    )
     provenance["params"] = params or {}
     provenance["lock"] = lock_entries(root / paths.LOCK, own_outputs)
     stages = (paths.PAGES_FINAL, paths.PAGES_DEDUP, paths.PAGES_CLEAN, paths.PAGES)

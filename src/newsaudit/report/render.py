@@ -113,13 +113,14 @@ def render_pipeline_report(
     params: dict[str, Any] | None = None,
     own_outputs: tuple[str, ...] = (paths.REPORT_HTML.as_posix(), paths.REPORT_FIGURES.as_posix()),
     changes: dict[str, Any] | None = None,
+    git: bool = True,
 ) -> tuple[str, dict[str, str]]:
     """The pipeline report of the project at ``root`` and its figures (name -> SVG).
 
     ``params``: the content of the parameter file, shown under provenance (None: not shown);
     ``changes``: the metrics and params diff against a baseline revision (``report.changes``).
     """
-    data = load_pipeline(root, params, own_outputs)
+    data = load_pipeline(root, params, own_outputs, git)
     data.changes = changes
     subtitle = (
         "What the newsaudit pipeline found in this corpus, most important first. All text from the "

@@ -46,6 +46,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="REV",
         help="add what changed since git revision REV (default when given without a value: HEAD)",
     )
+    p.add_argument(
+        "--git",
+        action="store_true",
+        help="record the git commit and changed files in the provenance (not in the DVC stage: the "
+        "stage's page depends on its inputs only); implied by --baseline",
+    )
     p.set_defaults(func=run)
 
 
@@ -61,7 +67,9 @@ def run(args: argparse.Namespace) -> None:
     params_path = Path(args.params)
     params = load_params(params_path) if params_path.is_file() else {}
     changes = baseline_changes(root, args.baseline) if compare else None
-    html, figures = render_pipeline_report(root, params, tuple(dict.fromkeys(own)), changes)
+    html, figures = render_pipeline_report(
+        root, params, tuple(dict.fromkeys(own)), changes, git=args.git or compare
+    )
     write_html(out, html)
     written = write_figures(figures, folder) if folder is not None else []
     size = len(html.encode("utf-8"))
