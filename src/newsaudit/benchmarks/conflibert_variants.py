@@ -214,13 +214,19 @@ def run_variants(
     baseline: dict[str, Any],
     kinds: list[str] | None = None,
     keep_margin: float = 0.002,
+    done: dict[str, Any] | None = None,
+    on_dataset=None,
 ) -> dict[str, Any]:
-    """Every variant on every dataset of ``baseline['datasets']`` (the benchmark's results)."""
+    """Every variant on every dataset of ``params.datasets`` against ``baseline`` (the benchmark's
+    results). ``done``: datasets measured before (not rerun); ``on_dataset(results so far)`` after each."""
     kinds = list(kinds or VARIANTS)
-    out = {
-        dataset: run_dataset_variants(
+    out = {"keep_margin": keep_margin, "variants": kinds, "datasets": dict(done or {})}
+    for dataset in params.datasets:
+        if dataset in out["datasets"]:
+            continue
+        out["datasets"][dataset] = run_dataset_variants(
             frames[dataset], dataset, pairs, params, baseline["datasets"][dataset], kinds, keep_margin
         )
-        for dataset in params.datasets
-    }
-    return {"keep_margin": keep_margin, "variants": kinds, "datasets": out}
+        if on_dataset is not None:
+            on_dataset(out)
+    return out

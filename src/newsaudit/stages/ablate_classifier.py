@@ -10,6 +10,7 @@ two cores, too slow for every ``dvc repro``) and the timings to ``reports/timing
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 from pathlib import Path
 
@@ -31,6 +32,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--timings", default=str(paths.TIMINGS / "classifier_ablation.json"))
     p.add_argument("--only", nargs="*", default=None, help="row names to run (the shipped row always runs)")
     p.add_argument("--tolerance", type=float, default=0.005, help="smallest difference a verdict counts")
+    p.add_argument(
+        "--resume", action="store_true", help="keep the rows already in --out (same shipped parameters)"
+    )
     p.set_defaults(func=run)
 
 
@@ -42,11 +46,32 @@ def run(args: argparse.Namespace) -> None:
     pairs = read_pairs(Path(label_params.leakage_pairs))
     pool, _ = load_web_pool(label_params.web_pool) if label_params.web_pool else (None, None)
     dev = read_devset(paths.WEBNEWS_DEV, paths.EXTERNAL)
+    out = Path(args.out)
+    shipped_json = shipped.model_dump(mode="json")
+    done = None
+    if args.resume and out.is_file():
+        before = json.loads(out.read_text(encoding="utf-8"))
+        if before.get("shipped_params") == json.loads(json.dumps(shipped_json)):
+            done = {k: v for k, v in before["rows"].items()}
+            log.info("ablation: resuming with %d rows from %s", len(done), out)
+
+    def save(rows: dict, tolerance: float = args.tolerance) -> None:
+        partial = {"rows": rows, "tolerance": tolerance, "shipped_params": shipped_json, "complete": False}
+        write_json({**partial, "command": "newsaudit ablate-classifier"}, out, digits=4)
+
     results, seconds = run_ablation(
-        frames, pairs, pool, dev, label_params, shipped, tolerance=args.tolerance, only=args.only
+        frames,
+        pairs,
+        pool,
+        dev,
+        label_params,
+        shipped,
+        tolerance=args.tolerance,
+        only=args.only,
+        done=done,
+        on_row=save,
     )
-    results["shipped_params"] = shipped.model_dump(mode="json")
-    results["command"] = "newsaudit ablate-classifier"
-    write_json(results, args.out, digits=4)
+    results.update(shipped_params=shipped_json, command="newsaudit ablate-classifier", complete=True)
+    write_json(results, out, digits=4)
     write_json(seconds, args.timings, digits=1)
     log.info("ablation: %d rows -> %s", len(results["rows"]), args.out)

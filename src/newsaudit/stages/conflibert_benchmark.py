@@ -78,9 +78,20 @@ def run(args: argparse.Namespace) -> None:
                 f"{baseline_path}: run `newsaudit conflibert-benchmark` first (variants compare with it)"
             )
         baseline = json.loads(baseline_path.read_text(encoding="utf-8"))
+        out = Path(args.variants_out)
+        kinds = args.variants or None
+        done = None
+        if out.is_file():  # resume a run that was stopped: datasets already measured are kept
+            before = json.loads(out.read_text(encoding="utf-8"))
+            if before.get("variants") == list(kinds or VARIANTS) and not before.get("complete"):
+                done = before["datasets"]
+
+        def save(partial: dict) -> None:
+            write_json({**partial, "complete": False}, out, digits=4)
+
         with one_thread():
-            variants = run_variants(frames, pairs, params, baseline, args.variants or None)
-        write_json(variants, args.variants_out, digits=4)
+            variants = run_variants(frames, pairs, params, baseline, kinds, done=done, on_dataset=save)
+        write_json({**variants, "complete": True}, out, digits=4)
         return
     with one_thread():  # same sums on any machine: byte-identical metrics
         out, timings = run_benchmark(frames, pairs, params)

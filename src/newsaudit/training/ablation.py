@@ -271,11 +271,17 @@ def run_ablation(
     seed: int = 7,
     tolerance: float = 0.005,
     only: list[str] | None = None,
+    done: dict[str, Any] | None = None,
+    on_row=None,
 ) -> tuple[dict[str, Any], dict[str, float]]:
-    """Every variant's row and verdict. Returns (results, seconds per row)."""
-    rows, seconds = {}, {}
+    """Every variant's row and verdict. Returns (results, seconds per row).
+
+    ``done``: rows measured before with the same shipped parameters (kept, not rerun); ``on_row``
+    is called with the rows so far after each new one (the command saves them: a killed run resumes).
+    """
+    rows, seconds = dict(done or {}), {}
     for v in variants(shipped):
-        if only and v.name not in only and v.name != "shipped":
+        if (only and v.name not in only and v.name != "shipped") or v.name in rows:
             continue
         start = time.perf_counter()
         labels = variant_labels(frames, pairs, pool, label_params, v.screen_negatives, v.flip_screening)
@@ -283,6 +289,8 @@ def run_ablation(
         measured = measure(labels, dev, params, n_boot, seed, v.pool_passages)
         rows[v.name] = {"what": v.what, "changes": v.train, **measured}
         seconds[v.name] = time.perf_counter() - start
+        if on_row is not None:
+            on_row(rows)
         log.info(
             "ablation %s: %s (%.0f s)",
             v.name,

@@ -243,12 +243,12 @@ def loso_table(loso: dict[str, Any]) -> pd.DataFrame:
     """The long leave-one-source-out table (intervals, both thresholds), one row per source."""
     rows = []
     for src, m in loso.items():
-        row = {k: m[k] for k in ("n", "positives", "roc_auc", "pr_auc", *transfer.AT_KEYS)}
+        row = {"source": src, **{k: m[k] for k in ("n", "positives", "roc_auc", "pr_auc", *transfer.AT_KEYS)}}
+        for k, v in m["at_nested_threshold"].items():
+            row[f"nested_{k}"] = v
         for k, (lo, hi) in m["ci"].items():
             row[f"{k}_lo"], row[f"{k}_hi"] = lo, hi
         if m["false_positive_rate_ci"]:
             row["false_positive_rate_lo"], row["false_positive_rate_hi"] = m["false_positive_rate_ci"]
-        for k, v in m["at_nested_threshold"].items():
-            row[f"nested_{k}"] = v
-        rows.append({"source": src, **row})
+        rows.append(row)
     return pd.DataFrame(rows).round(4)

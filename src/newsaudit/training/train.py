@@ -93,7 +93,10 @@ def assemble_pipeline(model: recipe.Fitted) -> Pipeline:
         model.fold.views, model.fold.vocabularies().values(), model.fold.idf, strict=True
     ):
         vec = view.spec.vectorizer(vocab)
-        vec.idf_ = idf.astype(np.float32)
+        vec.idf_ = idf.astype(np.float32)  # also fixes vocabulary_ from the vocabulary parameter
+        # Then the vectoriser looks as if fitted: the vocabulary lives in vocabulary_ only (stored
+        # once in the model file, not twice).
+        vec.vocabulary = None
         parts.append((view.spec.name, vec))
     return plain_vocabularies(Pipeline([("features", FeatureUnion(parts)), ("clf", model.clf)]))
 

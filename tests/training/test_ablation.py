@@ -1,0 +1,111 @@
+"""The ablation: its rows, its verdicts, and one small run end to end (with resuming)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from newsaudit.training.ablation import run_ablation, variants, verdict
+from newsaudit.training.labels import DatasetRule, LabelsParams
+from newsaudit.training.train import TrainParams
+
+
+def test_every_row_changes_one_thing_and_names_are_unique():
+    shipped = TrainParams()
+    rows = variants(shipped)
+    names = [v.name for v in rows]
+    assert names[:2] == ["shipped", "first_shipped"] and len(names) == len(set(names))
+    for v in rows[2:]:
+        changed = shipped.model_copy(update=v.train) != shipped
+        assert changed or v.flip_screening or v.pool_passages, v.name
+    # the shipped value never appears as its own alternative
+    assert f"C_{shipped.c_grid[0]:g}" not in names
+    assert f"web_{shipped.web_negatives}" not in names
+
+
+def test_verdicts_name_what_moved():
+    base = {"min_pr_auc": 0.9, "mean_pr_auc": 0.92, "min_f1": 0.5, "BBC_fpr": 0.01, "dev_fpr": 0.02}
+    assert verdict(dict(base), base, 0.005).startswith("no difference")
+    assert verdict({**base, "min_pr_auc": 0.95}, base, 0.005).startswith("better on min_pr_auc")
+    assert verdict({**base, "dev_fpr": 0.05}, base, 0.005) == "worse on dev_fpr: shipped choice kept"
+    mixed = verdict({**base, "min_pr_auc": 0.95, "BBC_fpr": 0.05}, base, 0.005)
+    assert mixed.startswith("trade-off") and "BBC_fpr" in mixed
+    assert verdict({**base, "min_f1": None}, base, 0.005).startswith("no difference")  # pooled rows
+
+
+def _frames():
+    """ConfliBERT-shaped frames: two sources with both classes and a negative-only one."""
+    cases = {
+        "satp_all": (
+            "militants attacked a camp in {p} and killed {n}",
+            "officials met in {p} about roads {n}",
+        ),
+        "insightCrime": ("gunmen shot {n} police officers in {p}", "the court in {p} heard a tax case {n}"),
+    }
+    places = ["Sukma", "Cali", "Imphal", "Tumaco", "Quetta", "Mosul"]
+    frames = {}
+    for name, (pos, neg) in cases.items():
+        recs = []
+        for i in range(60):
+            split = "train" if i % 5 < 3 else ("dev" if i % 5 == 3 else "test")
+            text = (pos if i % 3 == 0 else neg).format(p=places[i % 6], n=i)
+            label = (
+                {"armed_assault": int(i % 3 == 0)} if name == "satp_all" else {"violence": int(i % 3 == 0)}
+            )
+            recs.append({"dataset": name, "split": split, "row": i, "text": text, **label})
+        frames[name] = pd.DataFrame(recs)
+    recs = [
+        {
+            "dataset": "BBC_News",
+            "split": ["train", "dev", "test"][i % 3],
+            "row": i,
+            "text": f"the striker scored {i}",
+            "politics": 0,
+        }
+        for i in range(30)
+    ]
+    frames["BBC_News"] = pd.DataFrame(recs)
+    for f in frames.values():
+        f["row"] = f.groupby("split").cumcount()
+    return frames
+
+
+def test_a_small_ablation_runs_judges_and_resumes():
+    frames = _frames()
+    params = LabelsParams(
+        web_pool=None,
+        datasets={
+            "satp_all": DatasetRule(positive_any=["armed_assault"]),
+            "insightCrime": DatasetRule(positive_any=["violence"]),
+            "BBC_News": DatasetRule(screen_negatives=False),
+        },
+    )
+    pairs = pd.DataFrame(columns=["dataset", "split_a", "row_a", "split_b", "row_b", "kind"])
+    dev = pd.DataFrame(
+        {
+            "dataset": ["dragnet", "dragnet", "cleaneval-final"],
+            "doc_id": ["1", "2", "3"],
+            "sample": ["random", "random", "lexicon_screened"],
+            "label": ["conflict", "not", "not"],
+            "text": [
+                "rebels attacked a post in Mosul and killed 5",
+                "a cake recipe",
+                "the striker scored twice",
+            ],
+        }
+    )
+    dev["y"] = dev["label"].map({"conflict": 1.0, "not": 0.0})
+    shipped = TrainParams(
+        min_df=1, word_max_features=None, char_ngrams=False, vocab_min_sources=0, min_flagged=1
+    )
+    saved = []
+    results, seconds = run_ablation(
+        frames, pairs, None, dev, params, shipped, only=["C_4"], on_row=saved.append
+    )
+    assert set(results["rows"]) == {"shipped", "C_4"} and len(saved) == 2
+    assert results["rows"]["shipped"]["verdict"] == "shipped"
+    assert results["rows"]["C_4"]["C"] == 4.0 and results["rows"]["C_4"]["verdict"]
+    assert results["rows"]["shipped"]["dev_conflict_ranks"] == [1]
+    again, seconds = run_ablation(
+        frames, pairs, None, dev, params, shipped, only=["C_4"], done=results["rows"]
+    )
+    assert seconds == {} and set(again["rows"]) == {"shipped", "C_4"}
