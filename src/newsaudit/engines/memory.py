@@ -74,7 +74,7 @@ def _table(rows: list[dict], phase: Read) -> pd.DataFrame:
 
 def components(phase: Components, batches: list[pd.DataFrame], state: State) -> Clusters:
     """The components hook on one machine: signatures gathered into one matrix, then LSH,
-    verification and connected components (:func:`newsaudit.lib.minhash.cluster_signatures`)."""
+    verification and connected components (:func:`newsaudit.lib.minhash.cluster_labels`)."""
     nodes = phase.nodes(state)
     lsh = phase.lsh(state)
     sig = np.zeros((len(nodes), lsh.num_perm), dtype=np.uint32)

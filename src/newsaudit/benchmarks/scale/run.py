@@ -28,6 +28,7 @@ import psutil
 
 from newsaudit.benchmarks.scale.compare_gopher import compare_gopher
 from newsaudit.benchmarks.scale.compare_minhash import compare_near_duplicates
+from newsaudit.benchmarks.scale.compare_text import compare_text
 from newsaudit.benchmarks.scale.corpus import BenchCorpusParams, build_corpus
 from newsaudit.benchmarks.syndication import pair_scores
 from newsaudit.benchmarks.syndication_corpus import SyndicationParams
@@ -159,7 +160,12 @@ def compare_implementations(
     log.info("bench: comparing near-duplicate implementations on %d pages", len(texts))
     near = compare_near_duplicates(texts, truth.loc[pages["record_id"]].tolist(), dup, workers=workers)
     log.info("bench: comparing Gopher statistics on %d pages", min(len(texts), bench.gopher_pages))
-    return {"near_duplicates": near, "gopher": compare_gopher(texts, max_pages=bench.gopher_pages)}
+    gopher = compare_gopher(texts, max_pages=bench.gopher_pages)
+    # ingest's text costs on the ingested text (already repaired: the share needing repair is lower
+    # than on raw pages; the identical-output check still holds)
+    raw = pd.read_parquet(audited, columns=["raw_text"])["raw_text"].dropna().head(bench.gopher_pages)
+    log.info("bench: comparing text repair and language identification on %d pages", len(raw))
+    return {"near_duplicates": near, "gopher": gopher, "text": compare_text(raw.tolist())}
 
 
 def check_targets(report: dict[str, Any], targets: dict[str, float]) -> dict[str, Any]:
