@@ -32,6 +32,7 @@ import html_text
 from newsaudit.core.errors import Rejection
 from newsaudit.lib.dates import html_published_date
 from newsaudit.lib.html_tree import huge_tree, lexbor_tree
+from newsaudit.lib.textfast import needs_repair
 
 # File signatures of formats that are certainly not text pages (checked before any decoding).
 BINARY_SIGNATURES = (
@@ -253,6 +254,8 @@ def normalise_text(text: str) -> str:
     zero-width (non-)joiners (the letters stay), emoji ZWJ sequences fall apart into their emoji,
     and Thai/Khmer word-break hints (U+200B) go.
     """
+    if not needs_repair(text):  # printable ASCII: ftfy, INVISIBLE and NFC cannot change it
+        return text
     text = ftfy.fix_text(text, config=FTFY_CONFIG)
     return unicodedata.normalize("NFC", INVISIBLE.sub("", text))
 
