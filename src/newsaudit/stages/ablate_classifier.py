@@ -16,9 +16,10 @@ from pathlib import Path
 
 from newsaudit.core import paths
 from newsaudit.core.config import load_params, section
+from newsaudit.core.errors import NewsauditError
 from newsaudit.core.io import write_json
 from newsaudit.datasets import conflibert
-from newsaudit.training.ablation import run_ablation
+from newsaudit.training.ablation import markdown_table, run_ablation
 from newsaudit.training.labels import LabelsParams, load_web_pool, read_pairs
 from newsaudit.training.train import TrainParams
 from newsaudit.training.webnews import read_devset
@@ -35,10 +36,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--resume", action="store_true", help="keep the rows already in --out (same shipped parameters)"
     )
+    p.add_argument(
+        "--markdown", action="store_true", help="print the table of the rows in --out as Markdown and stop"
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> None:
+    if args.markdown:
+        if not Path(args.out).is_file():
+            raise NewsauditError(f"{args.out}: no ablation results yet (run `newsaudit ablate-classifier`)")
+        print(markdown_table(json.loads(Path(args.out).read_text(encoding="utf-8")), args.tolerance))
+        return
     raw = load_params(args.params)
     label_params = section(raw, "labels", LabelsParams)
     shipped = section(raw, "train", TrainParams)

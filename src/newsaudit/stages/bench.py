@@ -43,6 +43,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="the 10M-page run (about 37 GB of generated JSONL and ~9 h here; never in CI): "
         "--pages 10000000 --no-compare",
     )
+    p.add_argument(
+        "--warc",
+        type=int,
+        default=None,
+        metavar="PAGES",
+        help="pages of the WARC row (one generated crawl.warc.gz audited; default: "
+        "bench.warc_pages; 0: none)",
+    )
     p.add_argument("--out", type=Path, default=OUT)
     p.add_argument("--no-compare", action="store_true", help="skip the datasketch/rensa/datatrove comparison")
     p.add_argument(
@@ -71,6 +79,7 @@ def run(args: argparse.Namespace) -> None:
         compare=not (args.no_compare or args.ten_million),
         engines=tuple(args.engine),
         workers=workers,
+        warc_pages=0 if args.ten_million else (bench.warc_pages if args.warc is None else args.warc),
     )
     write_json(report, args.out)
     log.info("bench: results -> %s", args.out)

@@ -301,3 +301,38 @@ def run_ablation(
     for name, row in rows.items():
         row["verdict"] = "shipped" if name == "shipped" else verdict(row, base, tolerance)
     return {"rows": rows, "tolerance": tolerance}, seconds
+
+
+TABLE_COLUMNS = (  # (key, header): the transfer figures first, in-domain last
+    ("min_pr_auc", "worst LOSO PR-AUC"),
+    ("mean_pr_auc", "mean LOSO PR-AUC"),
+    ("min_f1", "worst LOSO F1"),
+    ("BBC_fpr", "BBC FPR (held out)"),
+    ("dev_fp", "dev false positives"),
+    ("dev_roc_auc", "dev ROC-AUC"),
+    ("test_f1", "test F1 (in-domain)"),
+)
+
+
+def markdown_table(results: dict[str, Any], tolerance: float | None = None) -> str:
+    """The ablation as a Markdown table, one row per variant, with its verdict against the shipped
+    row (computed here for a run that stopped before the end, which has no verdicts yet)."""
+    rows = results["rows"]
+    tol = results.get("tolerance", 0.005) if tolerance is None else tolerance
+    base = rows.get("shipped")
+    head = ["row", "what", *[h for _, h in TABLE_COLUMNS], "verdict"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for name, row in rows.items():
+        cells = [f"`{name}`", str(row.get("what", ""))]
+        for key, _ in TABLE_COLUMNS:
+            value = row.get(key)
+            cells.append(
+                "–" if value is None else (f"{value:.3f}" if isinstance(value, float) else str(value))
+            )
+        if name == "shipped":
+            decided = "shipped"
+        else:
+            decided = row.get("verdict") or (verdict(row, base, tol) if base else "no shipped row to compare")
+        cells.append(decided)
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)

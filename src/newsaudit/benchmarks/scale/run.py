@@ -30,6 +30,7 @@ from newsaudit.benchmarks.scale.compare_gopher import compare_gopher
 from newsaudit.benchmarks.scale.compare_minhash import compare_near_duplicates
 from newsaudit.benchmarks.scale.compare_text import compare_text
 from newsaudit.benchmarks.scale.corpus import BenchCorpusParams, build_corpus
+from newsaudit.benchmarks.scale.warc import run_warc
 from newsaudit.benchmarks.syndication import pair_scores
 from newsaudit.benchmarks.syndication_corpus import SyndicationParams
 from newsaudit.core import paths
@@ -49,6 +50,7 @@ class BenchParams(Section):
     models: str = str(paths.MODELS)
     compare_pages: int = 10_000  # pages (of the smallest size) for the implementation comparison
     gopher_pages: int = 2_000
+    warc_pages: int = 100_000  # the WARC row: pages of one generated crawl.warc.gz (0: no row)
     corpus: BenchCorpusParams = BenchCorpusParams()
     targets: dict[str, float] = {
         "pages_per_s_at_100k": 2000.0,
@@ -225,6 +227,14 @@ def print_summary(report: dict[str, Any]) -> None:
                 )
             else:
                 print(f"  {name:<11} unavailable: {r.get('reason')}")
+    warc = report.get("warc")
+    if warc:
+        w, o = warc["records_written"], warc["overall"]
+        print(
+            f"WARC: {w['pages']} pages in {w['responses']} responses + {w['requests']} requests "
+            f"({warc['gzipped_mb']} MB gzipped): {o['pages_per_s']:.0f} pages/s, "
+            f"peak RSS {o['peak_rss_mb']:.0f} MB"
+        )
     t = report["targets"]
     for key, value in t["measured"].items():
         print(f"target {key}: {value} (target {t['target'][key]}, met: {t['met'][key]})")
@@ -239,12 +249,14 @@ def run_benchmark(
     compare: bool = True,
     engines: tuple[str, ...] = ("local",),
     workers: int = 2,
+    warc_pages: int = 0,
 ) -> dict[str, Any]:
     """Every size on every engine, the implementation comparison, the targets; printed as a table.
 
     ``params`` is the whole parameter document, handed to :func:`newsaudit.pipeline.audit`;
     ``bench``, ``syn`` and ``dup`` are its ``bench``, ``bench_duplicates`` and ``duplicates``
-    sections, ``workers`` our MinHash threads in the comparison (``execution.workers.duplicates``).
+    sections, ``workers`` our MinHash threads in the comparison (``execution.workers.duplicates``),
+    ``warc_pages`` the size of the WARC row (0: none).
     """
     bad = [n for n in sizes if n < 100]
     if bad:
@@ -258,6 +270,10 @@ def run_benchmark(
     }
     if compare:
         report["comparison"] = compare_implementations(report["runs"][0], bench, dup, workers)
+    if warc_pages:
+        folder = Path(bench.folder) / f"n{warc_pages}-seed{bench.corpus.seed}"
+        corpus = build_corpus(warc_pages, folder, bench.corpus, syn)
+        report["warc"] = run_warc(corpus, folder, params, Path(bench.models), engines[0])
     report["memory_per_page"] = memory_per_page(report["runs"])
     report["targets"] = check_targets(report, bench.targets)
     return report
