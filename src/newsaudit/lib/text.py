@@ -32,7 +32,7 @@ import html_text
 from newsaudit.core.errors import Rejection
 from newsaudit.lib.dates import html_published_date
 from newsaudit.lib.html_tree import huge_tree, lexbor_tree
-from newsaudit.lib.textfast import needs_repair
+from newsaudit.lib.textfast import fix_text_fast, needs_repair
 
 # File signatures of formats that are certainly not text pages (checked before any decoding).
 BINARY_SIGNATURES = (
@@ -256,7 +256,7 @@ def normalise_text(text: str) -> str:
     """
     if not needs_repair(text):  # printable ASCII: ftfy, INVISIBLE and NFC cannot change it
         return text
-    text = ftfy.fix_text(text, config=FTFY_CONFIG)
+    text = fix_text_fast(text, FTFY_CONFIG)  # = ftfy.fix_text, line by line where lines need it
     return unicodedata.normalize("NFC", INVISIBLE.sub("", text))
 
 
