@@ -114,7 +114,7 @@ def test_a_small_ablation_runs_judges_and_resumes():
 def test_markdown_table_judges_a_stopped_run_against_the_shipped_row():
     base = {"what": "the recipe", "min_pr_auc": 0.90, "mean_pr_auc": 0.92, "min_f1": 0.7, "dev_fp": 3}
     better = {**base, "what": "C = 4", "min_pr_auc": 0.95}
-    table = markdown_table({"rows": {"shipped": base, "C_4": better}, "complete": False}).splitlines()
+    table = markdown_table({"rows": {"C_4": better, "shipped": base}, "complete": False}).splitlines()
     assert table[0].startswith("| row | what | worst LOSO PR-AUC") and len(table) == 4
     assert table[2].startswith("| `shipped` | the recipe | 0.900 | 0.920 | 0.700 | – | 3 |")
     assert table[3].endswith("| better on min_pr_auc: the shipped choice should change |")

@@ -322,7 +322,9 @@ def markdown_table(results: dict[str, Any], tolerance: float | None = None) -> s
     base = rows.get("shipped")
     head = ["row", "what", *[h for _, h in TABLE_COLUMNS], "verdict"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for name, row in rows.items():
+    order = sorted(rows, key=lambda name: name != "shipped")  # shipped first, the rest as stored
+    for name in order:
+        row = rows[name]
         cells = [f"`{name}`", str(row.get("what", ""))]
         for key, _ in TABLE_COLUMNS:
             value = row.get(key)
