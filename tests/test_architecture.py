@@ -129,3 +129,11 @@ def test_a_step_importing_an_engine_or_another_step_breaks_a_contract(tmp_path, 
     done = subprocess.run([exe], cwd=tmp_path, capture_output=True, text=True, env=env)
     assert done.returncode != 0
     assert "BROKEN" in done.stdout
+
+
+def test_the_report_reads_exactly_the_metrics_files_its_stage_declares():
+    from newsaudit.core import paths
+
+    deps = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]["report"]["deps"]
+    declared = {Path(d).stem for d in deps if str(d).startswith("reports/metrics/")}
+    assert declared == set(paths.REPORT_METRICS)

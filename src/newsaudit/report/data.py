@@ -110,12 +110,15 @@ def read_json(path: Path) -> Any:
         raise NewsauditError(f"{path}: not valid JSON ({exc}); re-run the stage that writes it") from None
 
 
-def load_metrics(folder: Path) -> dict[str, dict]:
-    """Every ``*.json`` in the metrics folder by file stem (sorted, so the order is stable)."""
+def load_metrics(folder: Path, names: tuple[str, ...] | None = None) -> dict[str, dict]:
+    """The ``*.json`` files in the metrics folder by file stem (sorted, so the order is stable);
+    ``names``: only these stems (the files the report's DVC stage declares), when given."""
     if not folder.is_dir():
         return {}
     out = {}
     for path in sorted(folder.glob("*.json")):
+        if names is not None and path.stem not in names:
+            continue
         data = read_json(path)
         # Lower-cased: metrics names are stage names; a hand-made file may be spelled otherwise.
         out[path.stem.lower()] = data if isinstance(data, dict) else {"values": data}
@@ -253,7 +256,7 @@ def load_pipeline(
     stages = (paths.PAGES_FINAL, paths.PAGES_DEDUP, paths.PAGES_CLEAN, paths.PAGES)
     tables = [t for t in (_table(root, p) for p in stages) if t is not None]
     return ReportData(
-        metrics=load_metrics(root / paths.METRICS),
+        metrics=load_metrics(root / paths.METRICS, paths.REPORT_METRICS),
         tables=load_tables(root / paths.TABLES),
         manifest=pd.read_csv(manifest_path, dtype=str, keep_default_na=False)
         if manifest_path.is_file()
