@@ -5,14 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from newsaudit.lib.minhash import (
-    drop_frequent_lines,
-    frequent_lines,
-    near_duplicate_clusters,
-    page_line_hashes,
-    s_curve,
-    s_curve_midpoint,
-)
+from newsaudit.lib.frequent_lines import drop_frequent_lines, frequent_lines, page_line_hashes
+from newsaudit.lib.minhash import near_duplicate_clusters, s_curve, s_curve_midpoint
 
 _PROSE = (
     "police army rebels village district minister election court market bridge river school "

@@ -34,8 +34,9 @@ from newsaudit.benchmarks.syndication_corpus import (
     split_pool,
 )
 from newsaudit.core.errors import NewsauditError
+from newsaudit.lib.frequent_lines import drop_frequent_lines
 from newsaudit.lib.graph import connected_labels
-from newsaudit.lib.minhash import drop_frequent_lines, near_duplicate_clusters, words_of
+from newsaudit.lib.minhash import near_duplicate_clusters, words_of
 from newsaudit.pipeline import annotate_duplicates
 
 log = logging.getLogger(__name__)

@@ -43,7 +43,8 @@ from newsaudit.benchmarks.scale.harness import (
 )
 from newsaudit.benchmarks.syndication import pair_scores, verified_clusters
 from newsaudit.core.errors import NewsauditError
-from newsaudit.lib.minhash import drop_frequent_lines, near_duplicate_clusters, s_curve_midpoint
+from newsaudit.lib.frequent_lines import drop_frequent_lines
+from newsaudit.lib.minhash import near_duplicate_clusters, s_curve_midpoint
 from newsaudit.steps.dedup.params import DuplicatesParams
 
 IMPLEMENTATIONS = ("ours", "datasketch", "rensa", "datatrove")

@@ -29,8 +29,9 @@ import pandas as pd
 import pyarrow as pa
 
 from newsaudit.core.step import LSH, Clusters, Components, Map, Phase, RowTable, Scan, Signatures, State
+from newsaudit.lib.frequent_lines import page_line_hashes, remove_lines
 from newsaudit.lib.gopher import STAT_COLUMNS
-from newsaudit.lib.minhash import MinHasher, page_line_hashes, remove_lines, signatures_parallel
+from newsaudit.lib.minhash import MinHasher, signatures_parallel
 from newsaudit.lib.spill import MAX_ROWS, KeyCounts
 from newsaudit.steps.dedup.exact import Keyed, assign, canonical, cluster_columns, page_keys
 from newsaudit.steps.dedup.params import DuplicatesParams
