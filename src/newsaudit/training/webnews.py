@@ -23,6 +23,7 @@ from sklearn.feature_extraction.text import HashingVectorizer
 
 from newsaudit.core.errors import NewsauditError
 from newsaudit.lib.text import html_to_text, identify_language
+from newsaudit.training.linemodel_gold import decode_html  # the line model reads these files so
 
 DEV_COLUMNS = ("dataset", "doc_id", "sample", "label")
 DEV_LABELS = ("conflict", "not", "unsure")
@@ -40,28 +41,12 @@ POOL_SOURCES = {
 }
 _DRAGNET_COMMENTS = re.compile(r"^\s*[!@#$%^&*()\s]{4,}COMMENTS\s*$", re.MULTILINE)
 _CLEANEVAL_TAG = re.compile(r"^\s*<[phl]>\s*", re.MULTILINE)
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset=["']?\s*([\w-]+)""", re.IGNORECASE)
-
-
-def decode(raw: bytes) -> str:
-    """UTF-8 if valid, else the declared charset, else cp1252 (as the line model reads these files)."""
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    m = _META_CHARSET.search(raw[:4096])
-    if m:
-        try:
-            return raw.decode(m.group(1).decode("ascii", "ignore"), errors="replace")
-        except LookupError:
-            pass
-    return raw.decode("cp1252", errors="replace")
 
 
 def gold_text(dataset: str, raw: bytes) -> str:
     """The article text of a gold file: dragnet without visitor comments (the readers ignored them),
     CleanEval without its URL line and paragraph tags."""
-    text = decode(raw)
+    text = decode_html(raw)
     if dataset == "dragnet":
         return _DRAGNET_COMMENTS.split(text, maxsplit=1)[0].strip()
     lines = text.split("\n")
@@ -171,7 +156,7 @@ def read_pool(external: str | Path, sources: list[str], exclude: set[tuple[str, 
                 c["dev_set_ids"] += 1
                 continue
             raw = path.read_bytes()
-            text = html_to_text(decode(raw)) if source == "trafilatura-eval" else gold_text(dataset, raw)
+            text = html_to_text(decode_html(raw)) if source == "trafilatura-eval" else gold_text(dataset, raw)
             if not text.strip():
                 c["empty"] += 1
                 continue
