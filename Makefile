@@ -42,7 +42,7 @@ check-repro: $(INSTALLED) ## After `make repro`: a second `dvc repro` has nothin
 	    { echo "check-repro: a second dvc repro ran stages (see .dvc/tmp/second-repro.log)"; exit 1; }
 	@changed=$$(git status --porcelain -- $(TRACKED_RESULTS)); \
 	if [ -n "$$changed" ]; then echo "check-repro: a fresh repro differs from the commit:"; echo "$$changed"; \
-	    git --no-pager diff --stat -- $(TRACKED_RESULTS); exit 1; fi
+	    git --no-pager diff --stat -- $(TRACKED_RESULTS); git --no-pager diff -U6 -- $(TRACKED_RESULTS) | head -80; exit 1; fi
 	@echo "check-repro: nothing to rerun; tracked results equal the commit"
 
 ci: ## What CI runs (.ci/run): lint, the pipeline and every test with no unexplained skip, then check-repro

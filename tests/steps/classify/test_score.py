@@ -129,3 +129,19 @@ def test_stream_batches_keep_corpus_wide_cluster_sizes(labels_bundle, tmp_path, 
     assert got["doc_id"].tolist() == frame["doc_id"].tolist()
     reasons = [got["unclassified_reason"], whole["unclassified_reason"]]
     assert reasons[0].fillna("-").tolist() == reasons[1].fillna("-").tolist()
+
+
+def test_top_terms_are_the_largest_positive_contributions_per_row_ties_in_column_order():
+    import numpy as np
+    import scipy.sparse as sp
+
+    from newsaudit.steps.classify.score import _top_terms
+
+    x = sp.csr_array(np.array([[1.0, 2.0, 0.0, 2.0], [0.0, 0.0, 0.0, 0.0], [3.0, 1.0, 1.0, 0.5]]))
+    coef = np.array([-1.0, 1.0, 2.0, 1.0])
+    names = np.array(["word__killed", "word__army", "char__ bom", "word__shot"])
+    # row 0: army and shot tie at 2.0 (column order), killed pushes away; row 1 has no term;
+    # row 2: bom 2.0, army 1.0, shot 0.5 (k=2 keeps two)
+    assert _top_terms(x, coef, names, 2) == ["army; shot", "", " bom; army"]
+    assert _top_terms(x, coef, names, 5) == ["army; shot", "", " bom; army; shot"]
+    assert _top_terms(x, coef, names, 0) == ["", "", ""]

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from newsaudit.core.config import Section
+from newsaudit.steps.classify.vectorise import transform_features
 
 
 class ClassifyParams(Section):
@@ -69,16 +70,18 @@ def unclassified_reason(pages: pd.DataFrame, params: ClassifyParams) -> pd.Serie
 
 
 def _top_terms(x, coef: np.ndarray, names: np.ndarray, k: int) -> list[str]:
-    """Per row of the tf-idf matrix: the k features that pushed it most towards 'conflict event'."""
+    """Per row of the tf-idf matrix: the k features that pushed it most towards 'conflict event'
+    (largest positive contribution first, ties in column order), found for all rows in one sort."""
     x = x.tocsr()
-    out = []
-    for i in range(x.shape[0]):
-        lo, hi = x.indptr[i], x.indptr[i + 1]
-        idx = x.indices[lo:hi]
-        contrib = x.data[lo:hi] * coef[idx]
-        order = np.argsort(-contrib, kind="stable")[:k]
-        out.append("; ".join(str(names[idx[j]]).split("__", 1)[-1] for j in order if contrib[j] > 0))
-    return out
+    contrib = x.data * coef[x.indices]
+    rows = np.repeat(np.arange(x.shape[0]), np.diff(x.indptr))
+    order = np.lexsort((-contrib, rows))  # stable: by row, then contribution, then column
+    rank = np.arange(order.size) - np.repeat(x.indptr[:-1], np.diff(x.indptr))
+    keep = order[(rank < k) & (contrib[order] > 0)]
+    out: list[list[str]] = [[] for _ in range(x.shape[0])]
+    for row, column in zip(rows[keep].tolist(), x.indices[keep].tolist(), strict=True):
+        out[row].append(str(names[column]).split("__", 1)[-1])
+    return ["; ".join(terms) for terms in out]
 
 
 def score_texts(bundle: dict[str, Any], texts: list[str], k: int) -> tuple[np.ndarray, list[str]]:
@@ -87,12 +90,14 @@ def score_texts(bundle: dict[str, Any], texts: list[str], k: int) -> tuple[np.nd
     ``CalibratedClassifierCV(ensemble=False)`` holds one pipeline and one calibrator; its
     ``predict_proba`` would vectorise the texts a second time (the slowest part). The result is the
     same: the calibrator applied to the pipeline's decision function, clipped as scikit-learn does
-    (tested against ``predict_proba``).
+    (tested against ``predict_proba``). The features come from
+    :func:`~newsaudit.steps.classify.vectorise.transform_features`, the same matrix as
+    ``features.transform`` with the char n-grams counted per distinct word.
     """
     model = bundle["model"]
     pipe = model.calibrated_classifiers_[0].estimator
     features, clf = pipe.named_steps["features"], pipe.named_steps["clf"]
-    x = features.transform(texts)
+    x = transform_features(features, texts)
     single = len(model.calibrated_classifiers_) == 1 and model.method in ("sigmoid", "isotonic")
     if single and len(model.classes_) == 2:
         prob = model.calibrated_classifiers_[0].calibrators[0].predict(clf.decision_function(x))
