@@ -8,6 +8,14 @@ INSTALLED := $(VENV)/.installed
 export DVC_NO_ANALYTICS := 1
 # Stages call `newsaudit`, so the venv's bin must come first on PATH for dvc.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
+# NumPy, OpenBLAS and Arrow held to their AVX2 kernels, as src/newsaudit/__init__.py does for the
+# `newsaudit` command: the same floating-point bytes on AVX2 and AVX-512 machines, here also for
+# pytest and the notebooks' kernels (which may load NumPy before newsaudit).
+ifneq ($(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo && echo yes),)
+export NPY_DISABLE_CPU_FEATURES ?= X86_V4 AVX512_ICL AVX512_SPR
+export OPENBLAS_CORETYPE ?= Haswell
+export ARROW_USER_SIMD_LEVEL ?= AVX2
+endif
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
