@@ -25,10 +25,11 @@ DATA_SUFFIXES = (".yaml", ".yml", ".json", ".csv", ".txt")
 
 
 def module_file(module: str) -> str | None:
-    """The file of ``module`` relative to the repository (None for the package root)."""
+    """The file of ``module`` relative to the repository (the package root's ``__init__`` pins the
+    SIMD kernels every stage computes with, so it is a dependency of every stage)."""
     name = module.removeprefix("newsaudit").lstrip(".")
     if not name:
-        return None
+        return f"{SRC}/__init__.py"
     base = f"{SRC}/{name.replace('.', '/')}"
     return f"{base}/__init__.py" if (ROOT / base).is_dir() else f"{base}.py"
 
@@ -56,7 +57,6 @@ def expected_deps() -> dict[str, list[str]]:
         files = {module_file(m) for m in reached} - {None}
         # the registry (stages/__init__) is imported with any stage module, but holds no stage's logic
         files.discard(f"{SRC}/stages/__init__.py")
-        files.discard(f"{SRC}/__init__.py")  # the version string only
         files |= {d for f in files for d in data_files(f)}
         out[stage] = sorted(files)
     return out

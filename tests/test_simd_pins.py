@@ -17,7 +17,9 @@ import json, os
 import newsaudit, numpy, pyarrow, threadpoolctl
 print(json.dumps({
     "env": {k: os.environ.get(k) for k in newsaudit.SIMD_PINS},
-    "blas": sorted({i.get("architecture") for i in threadpoolctl.threadpool_info() if i["internal_api"] == "openblas"}),
+    "blas": sorted(
+        {i.get("architecture") for i in threadpoolctl.threadpool_info() if i["internal_api"] == "openblas"}
+    ),
     "arrow": pyarrow.runtime_info().simd_level,
     "numpy_v4": bool(numpy._core._multiarray_umath.__cpu_features__.get("X86_V4")),
 }))
@@ -28,7 +30,9 @@ needs_avx2 = pytest.mark.skipif(not {"avx2", "fma"} <= _cpu_flags(), reason="the
 
 def probe(**env: str) -> dict:
     clean = {k: v for k, v in os.environ.items() if k not in SIMD_PINS and k != "NEWSAUDIT_NATIVE_SIMD"}
-    out = subprocess.run([sys.executable, "-c", PROBE], env={**clean, **env}, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE], env={**clean, **env}, capture_output=True, text=True, check=True
+    )
     return json.loads(out.stdout)
 
 
