@@ -249,3 +249,18 @@ def test_stat_agreement_counts_close_values_and_nan_pairs():
     assert out["statistics"][STAT_COLUMNS[1]]["share_equal"] == 1.0
     assert out["statistics"][STAT_COLUMNS[1]]["max_abs_diff"] == 1e-12
     assert out["share_pages_all_equal"] == 0.75
+
+
+def test_the_tfidf_comparison_times_both_ways_and_finds_the_same_matrix(labels_bundle, make_labels, tmp_path):
+    from newsaudit.benchmarks.scale.compare_tfidf import compare_tfidf
+    from newsaudit.steps.classify.model import save_model
+
+    save_model(labels_bundle, tmp_path / "conflict_clf.skops")
+    texts = make_labels(n_per_source=20, seed=3)["text"].tolist()
+    table = compare_tfidf(texts, tmp_path / "conflict_clf.skops")
+    assert table["pages"] == len(texts) and table["features"] > 0 and table["cached_words"] > 0
+    assert set(table["ways"]) == {"scikit_learn", "ours_empty_cache", "ours_warm_cache"}
+    for name, way in table["ways"].items():
+        assert way["available"] and way["pages_per_s"] > 0, name
+    assert table["ways"]["ours_empty_cache"]["identical_to_scikit_learn"] is True
+    assert table["ways"]["ours_warm_cache"]["identical_to_scikit_learn"] is True

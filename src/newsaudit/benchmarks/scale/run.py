@@ -29,6 +29,7 @@ import psutil
 from newsaudit.benchmarks.scale.compare_gopher import compare_gopher
 from newsaudit.benchmarks.scale.compare_minhash import compare_near_duplicates
 from newsaudit.benchmarks.scale.compare_text import compare_text
+from newsaudit.benchmarks.scale.compare_tfidf import compare_tfidf
 from newsaudit.benchmarks.scale.corpus import BenchCorpusParams, build_corpus
 from newsaudit.benchmarks.scale.warc import run_warc
 from newsaudit.benchmarks.syndication import pair_scores
@@ -167,7 +168,10 @@ def compare_implementations(
     # than on raw pages; the identical-output check still holds)
     raw = pd.read_parquet(audited, columns=["raw_text"])["raw_text"].dropna().head(bench.gopher_pages)
     log.info("bench: comparing text repair and language identification on %d pages", len(raw))
-    return {"near_duplicates": near, "gopher": gopher, "text": compare_text(raw.tolist())}
+    text = compare_text(raw.tolist())
+    log.info("bench: comparing classify's TF-IDF features on %d pages", min(len(texts), bench.gopher_pages))
+    tfidf = compare_tfidf(texts[: bench.gopher_pages], Path(bench.models) / paths.CLASSIFIER.name)
+    return {"near_duplicates": near, "gopher": gopher, "text": text, "tfidf": tfidf}
 
 
 def check_targets(report: dict[str, Any], targets: dict[str, float]) -> dict[str, Any]:
@@ -227,6 +231,15 @@ def print_summary(report: dict[str, Any]) -> None:
                 )
             else:
                 print(f"  {name:<11} unavailable: {r.get('reason')}")
+    tfidf = report.get("comparison", {}).get("tfidf")
+    if tfidf:
+        print(f"classify's TF-IDF features ({tfidf['features']}) on {tfidf['pages']} pages:")
+        for name, r in tfidf["ways"].items():
+            if r.get("available"):
+                same = r.get("identical_to_scikit_learn", "(the reference)")
+                print(
+                    f"  {name:<17} {r['seconds']:>8.2f} s {r['pages_per_s']:>9.0f} pages/s  identical {same}"
+                )
     warc = report.get("warc")
     if warc:
         w, o = warc["records_written"], warc["overall"]

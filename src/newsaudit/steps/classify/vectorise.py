@@ -132,3 +132,14 @@ def transform_features(features: FeatureUnion, texts: list[str]):
         fast = counter(vec)
         parts.append(vec.transform(texts) if fast is None else fast.transform(texts))
     return features._hstack(parts)
+
+
+def cached_words(features: FeatureUnion) -> int:
+    """Distinct words in the caches of these features' char_wb counters."""
+    return sum(len(c.words) for _, vec in features.transformer_list if (c := _COUNTERS.get(vec)) is not None)
+
+
+def drop_word_caches(features: FeatureUnion) -> None:
+    """Forget these features' counters, so the next call starts with empty word caches."""
+    for _, vec in features.transformer_list:
+        _COUNTERS.pop(vec, None)
