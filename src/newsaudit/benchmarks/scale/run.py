@@ -28,6 +28,7 @@ import psutil
 
 from newsaudit.benchmarks.scale.compare_gopher import compare_gopher
 from newsaudit.benchmarks.scale.compare_minhash import compare_near_duplicates
+from newsaudit.benchmarks.scale.compare_pipeline import compare_pipeline
 from newsaudit.benchmarks.scale.compare_text import compare_text
 from newsaudit.benchmarks.scale.compare_tfidf import compare_tfidf
 from newsaudit.benchmarks.scale.corpus import BenchCorpusParams, build_corpus
@@ -171,7 +172,10 @@ def compare_implementations(
     text = compare_text(raw.tolist())
     log.info("bench: comparing classify's TF-IDF features on %d pages", min(len(texts), bench.gopher_pages))
     tfidf = compare_tfidf(texts[: bench.gopher_pages], Path(bench.models) / paths.CLASSIFIER.name)
-    return {"near_duplicates": near, "gopher": gopher, "text": text, "tfidf": tfidf}
+    corpus = Path(run["audit_dir"]).parent / "corpus"
+    log.info("bench: datatrove's pipeline end to end on the %d pages of %s", run["pages"], corpus)
+    pipeline = compare_pipeline(run, corpus, dup, workers)
+    return {"near_duplicates": near, "gopher": gopher, "text": text, "tfidf": tfidf, "pipeline": pipeline}
 
 
 def check_targets(report: dict[str, Any], targets: dict[str, float]) -> dict[str, Any]:
@@ -240,6 +244,23 @@ def print_summary(report: dict[str, Any]) -> None:
                 print(
                     f"  {name:<17} {r['seconds']:>8.2f} s {r['pages_per_s']:>9.0f} pages/s  identical {same}"
                 )
+    pipe = report.get("comparison", {}).get("pipeline")
+    if pipe:
+        ours, dt = pipe["ours"], pipe["datatrove"]
+        print(
+            f"end to end on {pipe['pages']} pages: ours (ingest + boilerplate + duplicates) "
+            f"{ours['seconds']:.1f} s, {ours['removed_as_duplicates']} pages marked as copies "
+            f"(planted {pipe['planted_copies']})"
+        )
+        if dt.get("available"):
+            print(
+                f"  datatrove pipeline {dt['seconds']:.1f} s, dropped {dt['dropped_by_filters']} by its "
+                f"filters, removed {dt['removed_as_duplicates']} as duplicates: ours "
+                f"x{pipe['speedup_vs_datatrove']} "
+                f"(x{pipe['speedup_vs_datatrove_with_classify']} with classify)"
+            )
+        else:
+            print(f"  datatrove pipeline unavailable: {dt.get('reason')}")
     warc = report.get("warc")
     if warc:
         w, o = warc["records_written"], warc["overall"]
