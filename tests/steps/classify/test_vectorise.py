@@ -17,6 +17,7 @@ from newsaudit.steps.classify.model import LeadText, load_model, normalise_text
 from newsaudit.steps.classify.vectorise import (
     CharWbCounts,
     char_wb_supported,
+    feature_names,
     transform_features,
 )
 
@@ -55,6 +56,13 @@ def test_the_trained_classifiers_features_are_equal_to_scikit_learns(labels_bund
     assert any(map(char_wb_supported, vecs))
     texts = make_labels(n_per_source=30, seed=7)["text"].tolist()
     assert_same_matrix(transform_features(features, texts), features.transform(texts))
+
+
+def test_feature_names_are_scikit_learns_built_once_per_model(labels_bundle):
+    features = labels_bundle["model"].calibrated_classifiers_[0].estimator.named_steps["features"]
+    names = feature_names(features)
+    assert np.array_equal(names, features.get_feature_names_out())
+    assert feature_names(features) is names  # cached: later batches do not rebuild them
 
 
 @pytest.mark.parametrize("ngram_range", [(1, 1), (2, 2), (3, 5), (1, 6)])

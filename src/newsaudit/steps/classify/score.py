@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from newsaudit.core.config import Section
-from newsaudit.steps.classify.vectorise import transform_features
+from newsaudit.steps.classify.vectorise import feature_names, transform_features
 
 
 class ClassifyParams(Section):
@@ -105,8 +105,7 @@ def score_texts(bundle: dict[str, Any], texts: list[str], k: int) -> tuple[np.nd
         prob[(prob > 1.0) & (prob <= 1.0 + 1e-5)] = 1.0
     else:
         prob = model.predict_proba(texts)[:, 1]
-    names = features.get_feature_names_out()
-    return prob, _top_terms(x, clf.coef_.ravel(), names, k)
+    return prob, _top_terms(x, clf.coef_.ravel(), feature_names(features), k)
 
 
 def annotate_predictions(pages: pd.DataFrame, model: dict[str, Any], params: ClassifyParams) -> pd.DataFrame:
