@@ -11,9 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from newsaudit.lib.textfast import (
+    breadth_first_tree,
     fix_text_fast,
     needs_repair,
     normalise_text_fast,
+    transition_rows,
     windowed_language_identifier,
 )
 
@@ -83,30 +85,17 @@ def identifiers():
     return windowed_language_identifier(), LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
-def _transitions(identifier) -> np.ndarray:
-    """The automaton as a (states, 256) table of next states."""
-    return identifier._next_state[identifier._row_base[:, None] + np.arange(256, dtype=np.uint32)]
-
-
 def test_the_model_is_an_aho_corasick_automaton_six_bytes_deep(identifiers):
     # The windowed walk is exact only for such an automaton: the state after any text is the trie
     # node of its longest suffix in the trie, which lies within the last `window` bytes.
     windowed, _ = identifiers
-    move = _transitions(windowed).astype(np.int64)
-    n = len(move)
-    depth, parent, last = np.full(n, -1), np.full(n, -1), np.full(n, -1)
+    n = len(windowed._row_base)
+    move = transition_rows(windowed._next_state, windowed._row_base, np.arange(n)).astype(np.int64)
+    depth, parent, last = breadth_first_tree(windowed._next_state, windowed._row_base)
     fail = np.zeros(n, dtype=np.int64)
-    depth[0], frontier, level = 0, np.array([0]), 0
-    while frontier.size:  # breadth first: the trie is each state's first discovery
-        targets = move[frontier].ravel()
-        new, first = np.unique(targets, return_index=True)
-        keep = depth[new] < 0
-        new, first = new[keep], first[keep]
-        level += 1
-        depth[new], parent[new], last[new] = level, frontier[first // 256], first % 256
-        if level > 1:  # a node's failure link: the parent's failure state moved by the last byte
-            fail[new] = move[fail[parent[new]], last[new]]
-        frontier = new
+    for level in range(2, depth.max() + 1):  # a failure link: the parent's moved by the last byte
+        nodes = np.flatnonzero(depth == level)
+        fail[nodes] = move[fail[parent[nodes]], last[nodes]]
     assert (depth >= 0).all(), "every state is reachable"
     assert depth.max() == windowed.window == 6
     assert (depth[fail] < depth)[1:].all()

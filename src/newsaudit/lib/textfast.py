@@ -68,16 +68,25 @@ def normalise_text_fast(text: str, config: ftfy.TextFixerConfig) -> str:
     return unicodedata.normalize("NFC", fix_text_fast(text, config))
 
 
-def automaton_depth(next_state: np.ndarray, row_base: np.ndarray) -> int:
-    """Depth of the deepest state reached from the root by the shortest path (breadth first)."""
-    depth = np.full(len(row_base), -1, dtype=np.int64)
+def transition_rows(next_state: np.ndarray, row_base: np.ndarray, states: np.ndarray) -> np.ndarray:
+    """Each of ``states``' next state on each of the 256 bytes: shape (len(states), 256)."""
+    return next_state[row_base[states][:, None] + np.arange(256, dtype=np.uint32)]
+
+
+def breadth_first_tree(next_state: np.ndarray, row_base: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(depth, parent, last byte) of every state on the breadth-first tree from the root, where a
+    state hangs under the first state that reaches it (-1 for the root and unreached states)."""
+    n = len(row_base)
+    depth, parent, last = np.full(n, -1), np.full(n, -1), np.full(n, -1)
     depth[0], frontier, level = 0, np.array([0]), 0
     while frontier.size:
-        reached = np.unique(next_state[row_base[frontier][:, None] + np.arange(256)])
-        frontier = reached[depth[reached] < 0]
+        reached, first = np.unique(transition_rows(next_state, row_base, frontier), return_index=True)
+        new = depth[reached] < 0
+        reached, first = reached[new], first[new]
         level += 1
-        depth[frontier] = level
-    return int(depth.max())
+        depth[reached], parent[reached], last[reached] = level, frontier[first // 256], first % 256
+        frontier = reached
+    return depth, parent, last
 
 
 class WindowedLanguageIdentifier(LanguageIdentifier):
@@ -91,7 +100,7 @@ class WindowedLanguageIdentifier(LanguageIdentifier):
         self._row_base = np.asarray(self._rowbase, dtype=np.uint32)
         self._feature_of_state = np.asarray(self.tk_output, dtype=np.int32)
         self._ptc32 = np.asarray(self.nb_ptc, dtype=np.float32)
-        self.window = automaton_depth(self._next_state, self._row_base)
+        self.window = int(breadth_first_tree(self._next_state, self._row_base)[0].max())
 
     def set_languages(self, langs=None):
         super().set_languages(langs)

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 import ftfy
+from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 from newsaudit.benchmarks.scale.harness import measured_call, prepared, round_or_none
 from newsaudit.lib.textfast import needs_repair, normalise_text_fast, windowed_language_identifier
@@ -23,16 +24,16 @@ from newsaudit.lib.textfast import needs_repair, normalise_text_fast, windowed_l
 FTFY_CONFIG = ftfy.TextFixerConfig(uncurl_quotes=False, normalization="NFC")
 
 
-def _py3langid() -> Callable[[str], str | None]:
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+def _language_of(identifier: LanguageIdentifier) -> Callable[[str], str | None]:
+    return lambda t: str(identifier.classify(t)[0])
 
-    ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-    return lambda t: str(ident.classify(t)[0])
+
+def _py3langid() -> Callable[[str], str | None]:
+    return _language_of(LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True))
 
 
 def _py3langid_windowed() -> Callable[[str], str | None]:
-    ident = windowed_language_identifier()
-    return lambda t: str(ident.classify(t)[0])
+    return _language_of(windowed_language_identifier())
 
 
 def _pycld2() -> Callable[[str], str | None]:
