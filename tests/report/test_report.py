@@ -374,6 +374,33 @@ def test_the_report_stage_own_lock_entry_is_left_out(tmp_path):
     assert [r["stage"] for r in lock_entries(tmp_path / "dvc.lock", ("reports/index.html",))] == ["ingest"]
 
 
+def test_the_dvc_stage_shows_the_lock_hashes_of_its_declared_inputs_only(tmp_path):
+    # Another stage's code hash or an output the report does not read can change without DVC
+    # re-running the report; showing them would leave the committed report stale.
+    (tmp_path / "dvc.lock").write_text(
+        "schema: '2.0'\nstages:\n  ingest:\n    cmd: x\n    deps:\n    - path: src/ingest.py\n"
+        "      md5: codehash\n    outs:\n    - path: a.parquet\n      md5: readhash\n"
+        "    - path: b.parquet\n      md5: unreadhash\n"
+    )
+    (tmp_path / "dvc.yaml").write_text(
+        "stages:\n  report:\n    cmd: newsaudit report\n    deps:\n    - a.parquet\n"
+    )
+    (tmp_path / "params.yaml").write_text("data: {}\n")
+    assert report_stage.declared_inputs(tmp_path / "dvc.yaml") == frozenset({"a.parquet"})
+    assert report_stage.declared_inputs(tmp_path / "dvc.yaml", "train") is None
+    assert report_stage.declared_inputs(tmp_path / "missing.yaml") is None
+    out = tmp_path / "index.html"
+    argv = ["--params", str(tmp_path / "params.yaml"), "report", "--root", str(tmp_path), "--out", str(out)]
+    args = _stage_args(argv)
+    args.func(args)
+    stage_html = out.read_text(encoding="utf-8")
+    assert "readhash" in stage_html and "codehash" not in stage_html and "unreadhash" not in stage_html
+    # By hand (--git) the whole lock is shown.
+    args = _stage_args([*argv, "--git"])
+    args.func(args)
+    assert all(h in out.read_text(encoding="utf-8") for h in ("readhash", "codehash", "unreadhash"))
+
+
 def test_pages_by_month_only_when_pages_carry_a_date(tmp_path, make_project):
     root = make_project(tmp_path)
     final = root / "data" / "processed" / "pages.parquet"

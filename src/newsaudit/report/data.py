@@ -196,11 +196,18 @@ def git_provenance(root: Path, own_outputs: tuple[str, ...] = ()) -> dict[str, A
     return {"commit": commit, "dirty": bool(changed), "changed": changed}
 
 
-def lock_entries(lock_path: Path, own_outputs: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+def lock_entries(
+    lock_path: Path, own_outputs: tuple[str, ...] = (), only_outputs: frozenset[str] | None = None
+) -> list[dict[str, Any]]:
     """One row per dependency and output of every stage in ``dvc.lock`` (md5, size, files).
 
     A stage that writes one of ``own_outputs`` (the report itself) is left out: its recorded md5
     is that of the previous report, so showing it would change the report on every re-run.
+    ``only_outputs`` (paths as dvc.lock writes them) keeps only the outputs with those paths: the
+    DVC report stage passes its own declared inputs, so every hash it shows is the hash of a file
+    DVC re-runs it for. The rest of the lock (other stages' code and parameters, outputs the report
+    does not read) can change without the report's inputs changing, and a report showing it would
+    be stale after the next incremental ``dvc repro``.
     """
     if not lock_path.is_file():
         return []
@@ -211,6 +218,8 @@ def lock_entries(lock_path: Path, own_outputs: tuple[str, ...] = ()) -> list[dic
             continue
         for kind in ("deps", "outs"):
             for item in entry.get(kind) or []:
+                if only_outputs is not None and (kind != "outs" or item.get("path") not in only_outputs):
+                    continue
                 rows.append(
                     {
                         "stage": stage,
@@ -229,10 +238,15 @@ def _table(root: Path, path: Path) -> PageTable | None:
 
 
 def load_pipeline(
-    root: Path, params: dict[str, Any] | None = None, own_outputs: tuple[str, ...] = (), git: bool = True
+    root: Path,
+    params: dict[str, Any] | None = None,
+    own_outputs: tuple[str, ...] = (),
+    git: bool = True,
+    lock_inputs: frozenset[str] | None = None,
 ) -> ReportData:
     """Everything the pipeline has produced so far under ``root`` (``own_outputs``: the report's
-    own files, left out of the provenance; see :func:`git_provenance` and :func:`lock_entries`).
+    own files, left out of the provenance; ``lock_inputs``: show only these outputs of dvc.lock,
+    None: the whole lock; see :func:`git_provenance` and :func:`lock_entries`).
 
     ``params`` is the parameter file's content, shown as provenance (the report stage reads it; the
     report itself reads no parameter).
@@ -252,7 +266,8 @@ def load_pipeline(
         }
     )
     provenance["params"] = params or {}
-    provenance["lock"] = lock_entries(root / paths.LOCK, own_outputs)
+    provenance["lock"] = lock_entries(root / paths.LOCK, own_outputs, lock_inputs)
+    provenance["lock_scope"] = "all" if lock_inputs is None else "inputs"
     stages = (paths.PAGES_FINAL, paths.PAGES_DEDUP, paths.PAGES_CLEAN, paths.PAGES)
     tables = [t for t in (_table(root, p) for p in stages) if t is not None]
     return ReportData(

@@ -114,13 +114,15 @@ def render_pipeline_report(
     own_outputs: tuple[str, ...] = (paths.REPORT_HTML.as_posix(), paths.REPORT_FIGURES.as_posix()),
     changes: dict[str, Any] | None = None,
     git: bool = True,
+    lock_inputs: frozenset[str] | None = None,
 ) -> tuple[str, dict[str, str]]:
     """The pipeline report of the project at ``root`` and its figures (name -> SVG).
 
     ``params``: the content of the parameter file, shown under provenance (None: not shown);
-    ``changes``: the metrics and params diff against a baseline revision (``report.changes``).
+    ``changes``: the metrics and params diff against a baseline revision (``report.changes``);
+    ``lock_inputs``: the dvc.lock outputs shown under provenance (None: the whole lock).
     """
-    data = load_pipeline(root, params, own_outputs, git)
+    data = load_pipeline(root, params, own_outputs, git, lock_inputs)
     data.changes = changes
     subtitle = (
         "What the newsaudit pipeline found in this corpus, most important first. All text from the "

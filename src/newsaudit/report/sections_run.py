@@ -90,7 +90,10 @@ def provenance(view: View) -> Part | None:
     html += "<h3>Parameters (params.yaml)</h3>"
     html += table(["parameter", "value"], params, max_rows=500) if params else note("params.yaml not found.")
     lock = prov.get("lock") or []
-    html += "<h3>Inputs and outputs of every stage (dvc.lock)</h3>"
+    if prov.get("lock_scope") == "inputs":
+        html += "<h3>This report's inputs, as the stages that wrote them recorded them (dvc.lock)</h3>"
+    else:
+        html += "<h3>Inputs and outputs of every stage (dvc.lock)</h3>"
     if lock:
         html += records_table(lock, max_rows=500)
     else:

@@ -17,6 +17,8 @@ import argparse
 import logging
 from pathlib import Path
 
+import yaml
+
 from newsaudit.core import paths
 from newsaudit.core.config import load_params
 from newsaudit.report.changes import baseline_changes
@@ -67,13 +69,34 @@ def run(args: argparse.Namespace) -> None:
     params_path = Path(args.params)
     params = load_params(params_path) if params_path.is_file() else {}
     changes = baseline_changes(root, args.baseline) if compare else None
+    by_hand = args.git or compare
     html, figures = render_pipeline_report(
-        root, params, tuple(dict.fromkeys(own)), changes, git=args.git or compare
+        root,
+        params,
+        tuple(dict.fromkeys(own)),
+        changes,
+        git=by_hand,
+        lock_inputs=None if by_hand else declared_inputs(root / paths.DVC_YAML),
     )
     write_html(out, html)
     written = write_figures(figures, folder) if folder is not None else []
     size = len(html.encode("utf-8"))
     log.info("report -> %s (%d bytes, %d figures in %s)", out, size, len(written), folder or "no folder")
+
+
+def declared_inputs(dvc_yaml: Path, stage: str = "report") -> frozenset[str] | None:
+    """The file deps ``dvc.yaml`` declares for ``stage`` (None: no dvc.yaml or no such stage).
+
+    The DVC stage shows the dvc.lock hashes of these files only: they are what DVC re-runs the
+    report for, and the list itself is part of the stage's definition (changing it re-runs the
+    stage), so reading dvc.yaml keeps the report a pure function of what DVC tracks.
+    """
+    if not dvc_yaml.is_file():
+        return None
+    stages = (yaml.safe_load(dvc_yaml.read_text(encoding="utf-8")) or {}).get("stages") or {}
+    if stage not in stages:
+        return None
+    return frozenset(str(dep) for dep in stages[stage].get("deps") or [])
 
 
 def _relative(path: Path, root: Path) -> str:
