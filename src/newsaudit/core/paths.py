@@ -12,7 +12,6 @@ from pathlib import Path
 
 PARAMS = Path("params.yaml")
 LOCK = Path("dvc.lock")
-DVC_YAML = Path("dvc.yaml")
 
 EXTERNAL = Path("data/external")
 INTERIM = Path("data/interim")
