@@ -16,7 +16,7 @@ def test_every_row_changes_one_thing_and_names_are_unique():
     assert names[:2] == ["shipped", "first_shipped"] and len(names) == len(set(names))
     for v in rows[2:]:
         changed = shipped.model_copy(update=v.train) != shipped
-        assert changed or v.flip_screening or v.pool_passages, v.name
+        assert changed or v.flip_screening or v.passage_weight, v.name
     # the shipped value never appears as its own alternative
     assert f"C_{shipped.c_grid[0]:g}" not in names
     assert f"web_{shipped.web_negatives}" not in names

@@ -102,3 +102,17 @@ def test_the_assembled_pipeline_scores_like_the_fast_path(make_labels, small_tra
     np.testing.assert_allclose(
         pipe.decision_function(frame["text"]), fitted.decision(views, every), atol=1e-5
     )
+
+
+def test_a_score_hook_reaches_the_out_of_source_scores_and_the_threshold(make_labels, small_train_params):
+    """The ablation's passage pooling scores through ``score``: the threshold rule must see those
+    scores, not the plain decision values (shifting every score shifts the threshold with it)."""
+    frame = recipe.training_frame(make_labels(), small_train_params)
+    views = views_for(frame, small_train_params)
+    rows = np.flatnonzero(np.isin(frame["split"].to_numpy(), ["train", "dev"]))
+    plain = recipe.run(views, frame, rows, small_train_params, 4.0)
+    shifted = recipe.run(
+        views, frame, rows, small_train_params, 4.0, score=lambda model, r: model.decision(views, r) + 5.0
+    )
+    np.testing.assert_allclose(shifted.oos["decision"], plain.oos["decision"] + 5.0, atol=1e-9)
+    assert shifted.rule["decision"] == pytest.approx(plain.rule["decision"] + 5.0, abs=1e-3)

@@ -41,7 +41,8 @@ class Variant:
     train: dict[str, Any] = field(default_factory=dict)
     screen_negatives: bool | None = None  # None: as in params.yaml
     flip_screening: bool = False
-    pool_passages: bool = False  # score = mean of the text's and its best passage's decision values
+    # score = (1 - w) x the text's decision value + w x its best passage's; 0: the text alone
+    passage_weight: float = 0.0
 
 
 FIRST_SHIPPED = {
@@ -123,16 +124,30 @@ def variants(shipped: TrainParams) -> list[Variant]:
         Variant("max_fpr_0.02", "threshold rule with max_fpr 0.02", {"max_fpr": 0.02}),
         Variant(
             "passage_pooling",
-            "score = mean of the text's and its best 60-word passage's decision values (not shippable: "
-            "the classify step scores whole texts); ranking figures only",
-            pool_passages=True,
+            "score = mean of the text's and its best 60-word passage's decision values, threshold "
+            "rule on those scores (not shipped: the classify step scores whole texts)",
+            passage_weight=0.5,
+        ),
+        Variant(
+            "passage_pooling_0.75",
+            "score = 0.25 x the text's + 0.75 x its best 60-word passage's decision value",
+            passage_weight=0.75,
+        ),
+        Variant(
+            "passage_pooling_0.75_max_fpr_0.02",
+            "passage_pooling_0.75 with the threshold rule's max_fpr 0.02",
+            {"max_fpr": 0.02},
+            passage_weight=0.75,
         ),
     ]
     return rows
 
 
-def passage_scorer(views: CountViews, texts: list[str], words: int = 60, stride: int = 30):
-    """``score(model, rows)`` = mean of each text's decision value and its best passage's."""
+def passage_scorer(
+    views: CountViews, texts: list[str], weight: float = 0.5, words: int = 60, stride: int = 30
+):
+    """``score(model, rows)`` = (1 - weight) x each text's decision value + weight x its best
+    passage's (windows of ``words`` words every ``stride`` words over the whole text)."""
     owner, passages = [], []
     for i, text in enumerate(texts):
         w = text.split()
@@ -146,7 +161,7 @@ def passage_scorer(views: CountViews, texts: list[str], words: int = 60, stride:
     def score(model, rows: np.ndarray) -> np.ndarray:
         sel = np.isin(owner_arr, rows)
         best = pd.Series(model.decision(views, rows_of[sel])).groupby(owner_arr[sel]).max()
-        return (model.decision(views, rows) + best.reindex(rows).to_numpy()) / 2
+        return (1 - weight) * model.decision(views, rows) + weight * best.reindex(rows).to_numpy()
 
     return score
 
@@ -172,20 +187,22 @@ def measure(
     params: TrainParams,
     n_boot: int,
     seed: int,
-    pool_passages: bool = False,
+    passage_weight: float = 0.0,
 ) -> dict[str, Any]:
     """One row of the table: the recipe on train+dev, then leave-one-source-out and the dev set."""
     with one_thread():
         frame = recipe.training_frame(labels, params)
         texts = frame["text"].tolist() + dev["text"].tolist()
         views = CountViews(texts, recipe.view_specs(params), params.min_df)
-        score = passage_scorer(views, texts) if pool_passages else None
+        score = passage_scorer(views, texts, passage_weight) if passage_weight else None
         split = frame["split"].to_numpy()
-        done = recipe.run(views, frame, np.flatnonzero(np.isin(split, ["train", "dev"])), params)
+        fit_rows = np.flatnonzero(np.isin(split, ["train", "dev"]))
+        done = recipe.run(views, frame, fit_rows, params, score=score)
         decision = float(done.rule["decision"])
         test = np.flatnonzero((split == "test") & (frame["origin"].to_numpy() != "web"))
         y_test = frame["conflict_event"].to_numpy()[test]
-        in_domain = binary_metrics(y_test, done.model.decision(views, test), decision, brier=False)
+        test_score = score(done.model, test) if score else done.model.decision(views, test)
+        in_domain = binary_metrics(y_test, test_score, decision, brier=False)
         loso, _ = transfer.leave_one_source_out(views, frame, params, done.c, decision, n_boot, seed, score)
         dev_rows = np.arange(len(frame), len(frame) + len(dev))
         held = transfer.dev_set_scores(views, frame, dev_rows, dev, params, done.c, score)
@@ -220,9 +237,6 @@ def measure(
     row["dev_conflict_flagged"] = dev_sum["true_positives"]
     row["test_pr_auc"] = in_domain["pr_auc"]
     row["test_f1"] = in_domain["f1"]
-    if pool_passages:  # the threshold was chosen on unpooled scores: its F1 and FPRs mean nothing here
-        for k in [k for k in row if "f1" in k or "fpr" in k or k.startswith("dev_fp")]:
-            row[k] = None
     return row
 
 
@@ -286,7 +300,7 @@ def run_ablation(
         start = time.perf_counter()
         labels = variant_labels(frames, pairs, pool, label_params, v.screen_negatives, v.flip_screening)
         params = shipped.model_copy(update=v.train)
-        measured = measure(labels, dev, params, n_boot, seed, v.pool_passages)
+        measured = measure(labels, dev, params, n_boot, seed, v.passage_weight)
         rows[v.name] = {"what": v.what, "changes": v.train, **measured}
         seconds[v.name] = time.perf_counter() - start
         if on_row is not None:

@@ -136,13 +136,21 @@ def reliable_negatives(
 
 
 def out_of_source(
-    views: CountViews, frame: pd.DataFrame, rows: np.ndarray, params, c: float, splits=("train", "dev")
+    views: CountViews,
+    frame: pd.DataFrame,
+    rows: np.ndarray,
+    params,
+    c: float,
+    splits=("train", "dev"),
+    score=None,
 ) -> pd.DataFrame:
     """Every source among ``rows`` scored by a model fitted on the others' train rows.
 
     A source's ``splits`` rows are scored (web rows are all in train). Returns ``row, source, y,
     decision`` for every scored row; sources whose held-out model would have one class are skipped.
+    ``score(model, rows)`` replaces the model's decision function (the ablation's passage pooling).
     """
+    score = score or (lambda model, rows: model.decision(views, rows))
     rows = np.asarray(rows)
     source = frame["source"].to_numpy()
     split = frame["split"].to_numpy()
@@ -164,7 +172,7 @@ def out_of_source(
                     "row": held,
                     "source": src,
                     "y": frame["conflict_event"].to_numpy()[held],
-                    "decision": model.decision(views, held),
+                    "decision": score(model, held),
                 }
             )
         )
@@ -255,9 +263,13 @@ class Run:
     model: Fitted
 
 
-def run(views: CountViews, frame: pd.DataFrame, rows: np.ndarray, params, c: float | None = None) -> Run:
+def run(
+    views: CountViews, frame: pd.DataFrame, rows: np.ndarray, params, c: float | None = None, score=None
+) -> Run:
     """The whole recipe on ``rows`` (their train and dev split): C (unless given), PU filtering,
-    out-of-source scores, threshold rule, final fit on the train rows."""
+    out-of-source scores, threshold rule, final fit on the train rows. ``score(model, rows)``, if
+    given, replaces the decision function in the out-of-source scores, so the threshold rule sees
+    what will be scored (the ablation's passage pooling; C is then given or the grid has one value)."""
     rows = np.asarray(rows)
     split = frame["split"].to_numpy()
     scores: dict[str, float] = {}
@@ -266,8 +278,8 @@ def run(views: CountViews, frame: pd.DataFrame, rows: np.ndarray, params, c: flo
         c, scores, oos = select_c(views, frame, rows, params)
     train_rows = reliable_negatives(views, frame, rows[split[rows] == "train"], params, c)
     dev_rows = rows[split[rows] == "dev"]
-    if oos is None or params.web_negatives == "pu":
-        oos = out_of_source(views, frame, np.concatenate([train_rows, dev_rows]), params, c)
+    if oos is None or params.web_negatives == "pu" or score is not None:
+        oos = out_of_source(views, frame, np.concatenate([train_rows, dev_rows]), params, c, score=score)
     model = fit(views, frame, train_rows, params, c)
     if params.threshold_rule == "dev_best_f1":
         dev_rows = dev_rows[frame["origin"].to_numpy()[dev_rows] != "web"]
