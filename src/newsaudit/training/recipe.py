@@ -135,6 +135,12 @@ def reliable_negatives(
     return np.setdiff1d(rows, np.concatenate(drop))
 
 
+def decision_scorer(views: CountViews):
+    """``score(model, rows)``: the fitted model's decision values, what the shipped model scores
+    (the default wherever a scorer can be swapped, e.g. for the ablation's passage pooling)."""
+    return lambda model, rows: model.decision(views, rows)
+
+
 def out_of_source(
     views: CountViews,
     frame: pd.DataFrame,
@@ -150,7 +156,7 @@ def out_of_source(
     decision`` for every scored row; sources whose held-out model would have one class are skipped.
     ``score(model, rows)`` replaces the model's decision function (the ablation's passage pooling).
     """
-    score = score or (lambda model, rows: model.decision(views, rows))
+    score = score or decision_scorer(views)
     rows = np.asarray(rows)
     source = frame["source"].to_numpy()
     split = frame["split"].to_numpy()

@@ -98,7 +98,7 @@ def leave_one_source_out(
     ``score(model, rows)`` replaces the model's decision function (the ablation's passage pooling).
     """
     rerun_score = score  # None: the nested rerun scores as the shipped recipe does
-    score = score or (lambda model, rows: model.decision(views, rows))
+    score = score or recipe.decision_scorer(views)
     origin, source, split = (frame[k].to_numpy() for k in ("origin", "source", "split"))
     fit_rows = np.flatnonzero(np.isin(split, ["train", "dev"]))
     out, scored = {}, []
@@ -128,7 +128,7 @@ def dev_set_scores(
 
     ``dev_rows`` are the dev texts' rows in ``views`` (never in ``frame``'s training rows).
     """
-    score = score or (lambda model, rows: model.decision(views, rows))
+    score = score or recipe.decision_scorer(views)
     source, split = frame["source"].to_numpy(), frame["split"].to_numpy()
     train = np.flatnonzero(split == "train")
     out = np.full(len(dev), np.nan)
