@@ -45,6 +45,7 @@ from newsaudit.benchmarks.conflibert import (
 )
 from newsaudit.datasets import conflibert
 from newsaudit.steps.classify.model import build_features
+from newsaudit.training.features import passages
 
 log = logging.getLogger(__name__)
 
@@ -93,18 +94,6 @@ def label_powerset(x_fit, y_fit, x_new, c, params) -> np.ndarray:
     model = LogisticRegression(C=c, solver="lbfgs", max_iter=2000, random_state=params.seed)
     proba = model.fit(x_fit, classes.ravel()).predict_proba(x_new)
     return proba @ combos[model.classes_].astype(float)
-
-
-def passages(texts: list[str], words: int = 60, stride: int = 30) -> tuple[list[str], np.ndarray]:
-    """Overlapping word windows of each text (the text itself when it is shorter), and their owner."""
-    out, owner = [], []
-    for i, text in enumerate(texts):
-        w = text.split()
-        starts = range(0, len(w) - words + stride, stride) if len(w) > words else [0]
-        for s in starts:
-            out.append(" ".join(w[s : s + words]))
-            owner.append(i)
-    return out, np.asarray(owner)
 
 
 def passage_pooling(x_fit, y_fit, x_new, c, params, x_pass, owner) -> np.ndarray:

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from newsaudit.training import recipe, transfer
-from newsaudit.training.features import CountViews
+from newsaudit.training.features import CountViews, passages
 from newsaudit.training.labels import DatasetRule, LabelsParams, build_labels
 from newsaudit.training.train import TrainParams, binary_metrics, one_thread
 
@@ -148,15 +148,8 @@ def passage_scorer(
 ):
     """``score(model, rows)`` = (1 - weight) x each text's decision value + weight x its best
     passage's (windows of ``words`` words every ``stride`` words over the whole text)."""
-    owner, passages = [], []
-    for i, text in enumerate(texts):
-        w = text.split()
-        starts = range(0, max(1, len(w) - words + stride), stride) if len(w) > words else [0]
-        for s in starts:
-            passages.append(" ".join(w[s : s + words]))
-            owner.append(i)
-    owner_arr = np.asarray(owner)
-    rows_of = views.extend(passages)
+    parts, owner_arr = passages(texts, words, stride)
+    rows_of = views.extend(parts)
 
     def score(model, rows: np.ndarray) -> np.ndarray:
         sel = np.isin(owner_arr, rows)
@@ -194,15 +187,16 @@ def measure(
         frame = recipe.training_frame(labels, params)
         texts = frame["text"].tolist() + dev["text"].tolist()
         views = CountViews(texts, recipe.view_specs(params), params.min_df)
-        score = passage_scorer(views, texts, passage_weight) if passage_weight else None
+        score = (
+            passage_scorer(views, texts, passage_weight) if passage_weight else recipe.decision_scorer(views)
+        )
         split = frame["split"].to_numpy()
         fit_rows = np.flatnonzero(np.isin(split, ["train", "dev"]))
         done = recipe.run(views, frame, fit_rows, params, score=score)
         decision = float(done.rule["decision"])
         test = np.flatnonzero((split == "test") & (frame["origin"].to_numpy() != "web"))
         y_test = frame["conflict_event"].to_numpy()[test]
-        test_score = score(done.model, test) if score else done.model.decision(views, test)
-        in_domain = binary_metrics(y_test, test_score, decision, brier=False)
+        in_domain = binary_metrics(y_test, score(done.model, test), decision, brier=False)
         loso, _ = transfer.leave_one_source_out(views, frame, params, done.c, decision, n_boot, seed, score)
         dev_rows = np.arange(len(frame), len(frame) + len(dev))
         held = transfer.dev_set_scores(views, frame, dev_rows, dev, params, done.c, score)

@@ -167,3 +167,15 @@ def _groups_with_term(present: sparse.csr_matrix, groups: np.ndarray) -> np.ndar
         hit = np.asarray(present[groups == g].sum(axis=0)).ravel() > 0
         out += hit
     return out
+
+
+def passages(texts: list[str], words: int = 60, stride: int = 30) -> tuple[list[str], np.ndarray]:
+    """Overlapping word windows of each text (the text itself when it is shorter), and their owner."""
+    out, owner = [], []
+    for i, text in enumerate(texts):
+        w = text.split()
+        starts = range(0, len(w) - words + stride, stride) if len(w) > words else [0]
+        for s in starts:
+            out.append(" ".join(w[s : s + words]))
+            owner.append(i)
+    return out, np.asarray(owner)

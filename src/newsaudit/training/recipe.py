@@ -232,7 +232,7 @@ def two_class_ap(oos: pd.DataFrame) -> float:
     return float(np.mean(aps)) if aps else float("nan")
 
 
-def select_c(views, frame, rows, params) -> tuple[float, dict[str, float], pd.DataFrame | None]:
+def select_c(views, frame, rows, params, scorer=None) -> tuple[float, dict[str, float], pd.DataFrame | None]:
     """``C`` by mean out-of-source AP (``loso``) or dev AP. Returns (C, scores, that C's OOS scores)."""
     scores: dict[str, float] = {}
     oos_by_c: dict[float, pd.DataFrame] = {}
@@ -247,7 +247,7 @@ def select_c(views, frame, rows, params) -> tuple[float, dict[str, float], pd.Da
                 frame["conflict_event"].to_numpy()[dev_rows], model.decision(views, dev_rows)
             )
         else:
-            oos_by_c[c] = out_of_source(views, frame, rows, params, c)
+            oos_by_c[c] = out_of_source(views, frame, rows, params, c, score=scorer)
             score = two_class_ap(oos_by_c[c])
         scores[f"{c:g}"] = float(score)
         log.info("C=%g: %s score %.4f", c, params.selection, score)
@@ -275,16 +275,16 @@ def run(
     """The whole recipe on ``rows`` (their train and dev split): C (unless given), PU filtering,
     out-of-source scores, threshold rule, final fit on the train rows. ``score(model, rows)``, if
     given, replaces the decision function in the out-of-source scores, so the threshold rule sees
-    what will be scored (the ablation's passage pooling; C is then given or the grid has one value)."""
+    what will be scored (the ablation's passage pooling), and so does the choice of C."""
     rows = np.asarray(rows)
     split = frame["split"].to_numpy()
     scores: dict[str, float] = {}
     oos = None
     if c is None:
-        c, scores, oos = select_c(views, frame, rows, params)
+        c, scores, oos = select_c(views, frame, rows, params, score)
     train_rows = reliable_negatives(views, frame, rows[split[rows] == "train"], params, c)
     dev_rows = rows[split[rows] == "dev"]
-    if oos is None or params.web_negatives == "pu" or score is not None:
+    if oos is None or params.web_negatives == "pu":
         oos = out_of_source(views, frame, np.concatenate([train_rows, dev_rows]), params, c, score=score)
     model = fit(views, frame, train_rows, params, c)
     if params.threshold_rule == "dev_best_f1":

@@ -97,13 +97,12 @@ def leave_one_source_out(
 
     ``score(model, rows)`` replaces the model's decision function (the ablation's passage pooling).
     """
-    rerun_score = score  # None: the nested rerun scores as the shipped recipe does
     score = score or recipe.decision_scorer(views)
     origin, source, split = (frame[k].to_numpy() for k in ("origin", "source", "split"))
     fit_rows = np.flatnonzero(np.isin(split, ["train", "dev"]))
     out, scored = {}, []
     for src in sorted(np.unique(source[origin != "web"])):
-        done = recipe.run(views, frame, fit_rows[source[fit_rows] != src], params, c, score=rerun_score)
+        done = recipe.run(views, frame, fit_rows[source[fit_rows] != src], params, c, score=score)
         held = np.flatnonzero(source == src)
         y = frame["conflict_event"].to_numpy()[held]
         d = score(done.model, held)
