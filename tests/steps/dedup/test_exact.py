@@ -72,11 +72,11 @@ def test_cluster_fields_from_component_labels():
     sig = np.array([[1, 2, 3, 4], [1, 2, 3, 9], [5, 6, 7, 8]], dtype=np.uint32)
     asked = []
 
-    def signatures_of(pos: np.ndarray) -> np.ndarray:
-        asked.append(pos.tolist())
-        return sig[pos]
+    def similarity(pairs: np.ndarray) -> np.ndarray:
+        asked.append(pairs.tolist())
+        return (sig[pairs[:, 0]] == sig[pairs[:, 1]]).mean(axis=1)
 
-    fields, pointed = cluster_columns(keyed, labels, signatures_of)
+    fields, pointed = cluster_columns(keyed, labels, similarity)
     assert sorted(fields.index.tolist()) == [0, 1, 2, 3, 4]  # the keyed rows, by row number
     out = assign(frame, fields, pointed).set_index("doc_id").to_dict("index")
     # representative: the longest text of the cluster, ties by doc_id (a and b: 13 chars)
@@ -88,17 +88,17 @@ def test_cluster_fields_from_component_labels():
     }
     # exact copies of the representative have similarity 1; c's is the signature agreement, 3/4
     assert out["b"]["sim_to_representative"] == 1.0 and out["c"]["sim_to_representative"] == 0.75
-    assert asked == [[0, 1]]  # only the signatures that were needed
+    assert asked == [[[1, 0]]]  # only the pair that was needed: c (node 1) and its representative a
     assert pointed.to_pylist() == ["a"]  # the only doc_id other rows point at
 
 
 def test_no_signature_is_fetched_when_every_cluster_is_one_exact_group():
     frame, keyed = _keyed()
 
-    def signatures_of(pos):
+    def similarity(pairs):
         raise AssertionError("not needed")
 
-    fields, pointed = cluster_columns(keyed, np.array([0, 1, 2]), signatures_of)
+    fields, pointed = cluster_columns(keyed, np.array([0, 1, 2]), similarity)
     assert (fields["sim_to_representative"] == 1.0).all()
     out = assign(frame, fields, pointed)
     assert out.loc[out["doc_id"] == "c", "near_dup_cluster"].item() == "c"

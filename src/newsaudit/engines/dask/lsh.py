@@ -157,10 +157,12 @@ def components(client: Client, sigs: dd.DataFrame, n_nodes: int, lsh: LSH, max_e
     empty = sigs[sigs["n_shingles"] == 0]["pos"].compute().to_numpy(np.int64)
     labels[empty] = -1
 
-    def signatures_of(positions: np.ndarray) -> np.ndarray:
-        wanted = np.asarray(positions, dtype=np.int64)
+    def similarity(pairs: np.ndarray) -> np.ndarray:
+        pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+        wanted = np.unique(pairs)
         got = sigs[sigs["pos"].isin(wanted.tolist())][["pos", "sig"]].compute().set_index("pos")
-        return _sig_matrix(got["sig"].reindex(wanted), lsh.num_perm)
+        matrix = _sig_matrix(got["sig"].reindex(wanted), lsh.num_perm)
+        return estimated_jaccard(matrix, np.searchsorted(wanted, pairs))
 
     notes["shuffles"] = [
         "LSH buckets: one row per (node, band) shuffled on (band, key)",
@@ -172,4 +174,4 @@ def components(client: Client, sigs: dd.DataFrame, n_nodes: int, lsh: LSH, max_e
             else []
         ),
     ]
-    return Clusters(labels, signatures_of, notes)
+    return Clusters(labels, similarity, notes)

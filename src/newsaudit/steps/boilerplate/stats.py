@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 
+from newsaudit.lib import storage
 from newsaudit.steps.boilerplate.clean import REASONS
 from newsaudit.steps.boilerplate.lines import normalize_lines
 from newsaudit.steps.boilerplate.params import BoilerplateParams
@@ -118,7 +119,7 @@ def removed_totals(path: Path) -> dict[str, dict[str, int]]:
     """Removed lines and characters per reason, read batch by batch."""
     lines: Counter = Counter()
     chars: Counter = Counter()
-    for rb in pq.ParquetFile(path).iter_batches(columns=["reason", "text"]):
+    for rb in storage.open_parquet(path).iter_batches(columns=["reason", "text"]):
         frame = rb.to_pandas()
         lines.update(frame["reason"].astype(str).tolist())
         chars.update(

@@ -134,7 +134,7 @@ def canonical(table: pa.Table) -> Keyed:
 
 
 def cluster_columns(
-    keyed: Keyed, labels: np.ndarray, signatures_of: Callable[[np.ndarray], np.ndarray]
+    keyed: Keyed, labels: np.ndarray, similarity: Callable[[np.ndarray], np.ndarray]
 ) -> tuple[pd.DataFrame, pa.Array]:
     """The cluster columns of the keyed pages, given the component ``labels`` of the nodes (each
     the smallest node position of its component). Returns a frame indexed by row number with
@@ -142,8 +142,9 @@ def cluster_columns(
     -1: the page itself), ``is_representative`` and ``sim_to_representative``.
 
     The representative of a cluster is its longest text, ties by smallest doc_id.
-    ``signatures_of(positions)`` is asked only for the pages whose similarity to their
-    representative is not 1 by construction (a page and its exact copies share one signature)."""
+    ``similarity(pairs)`` (estimated Jaccard of ``(k, 2)`` node positions) is asked only for the
+    pages whose similarity to their representative is not 1 by construction (a page and its exact
+    copies share one signature)."""
     n = len(keyed.row)
     # a node's label names a node; the cluster of a page is its canonical node's label (a node
     # without shingles, label -1, is a cluster of its own)
@@ -154,10 +155,7 @@ def cluster_columns(
     sim = np.ones(n, dtype=float)
     differ = np.flatnonzero(a != b)
     if differ.size:
-        need = np.unique(np.concatenate((a[differ], b[differ])))
-        sig = signatures_of(need)
-        at_a, at_b = np.searchsorted(need, a[differ]), np.searchsorted(need, b[differ])
-        sim[differ] = (sig[at_a] == sig[at_b]).mean(axis=1)
+        sim[differ] = similarity(np.stack((a[differ], b[differ]), axis=1))
     idx = np.arange(n)
     pointed = np.unique(np.concatenate((keyed.canon[keyed.canon != idx], rep[rep != idx])))
     canon_ref = np.where(keyed.canon != idx, np.searchsorted(pointed, keyed.canon), -1)

@@ -140,7 +140,7 @@ class DedupStep:
 
     def clusters(self, result: Clusters, state: State) -> dict[str, Any]:
         keyed = _keyed(state["keyed"].frame)
-        fields, pointed = cluster_columns(keyed, result.labels, result.signatures_of)
+        fields, pointed = cluster_columns(keyed, result.labels, result.similarity)
         return {"clusters": RowTable(fields), "cluster_ids": pointed, "near_notes": result.notes}
 
     def assign_clusters(self, batch: pd.DataFrame, state: State) -> pd.DataFrame:

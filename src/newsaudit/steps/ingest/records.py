@@ -23,9 +23,9 @@ from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from newsaudit.core.errors import Rejection
+from newsaudit.lib import storage
 from newsaudit.lib.dates import iso_date
 from newsaudit.lib.text import decode_bytes, html_page, sniff_binary
 from newsaudit.steps.ingest.doc import Doc, IngestParams, accept, at, guard, rejected, unencodable
@@ -193,7 +193,7 @@ def read_table(
 
 def _read_parquet(fh, rel: str, params: IngestParams, name: str | None) -> Iterator[Doc]:
     try:
-        pf = pq.ParquetFile(fh)
+        pf = storage.open_parquet(fh)
     except (pa.ArrowException, OSError) as exc:
         raise Rejection("corrupt", f"{rel}: not a readable Parquet file ({exc})") from None
     columns = pf.schema_arrow.names
