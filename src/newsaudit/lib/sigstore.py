@@ -34,7 +34,7 @@ from newsaudit.core.errors import NewsauditError
 from newsaudit.lib.graph import connected_labels
 from newsaudit.lib.minhash import band_keys, band_pairs, estimated_jaccard, pair_codes
 
-CHUNK_ROWS = 65_536  # signature rows per sequential read (32 MB at 128 values)
+CHUNK_ROWS = 16_384  # signature rows per sequential read (32 MB at 512 values; their band keys ~3x)
 VERIFY_PAIRS = 8192  # pairs verified per memory map (at most 2 x 8192 rows resident at once)
 
 

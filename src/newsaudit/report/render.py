@@ -145,7 +145,7 @@ def render_audit_report(
     return render(data, subtitle)[0]
 
 
-def write_audit_report(out: Path, pages: pd.DataFrame, summary: dict) -> Path:
+def write_audit_report(out: Path, pages: pd.DataFrame | Path, summary: dict) -> Path:
     """Write ``out/report.html`` for an audit (reads ``out/removed_lines.parquet`` when present)."""
     removed = out / "removed_lines.parquet"
     html = render_audit_report(pages, summary, removed if removed.is_file() else None)

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-
 from newsaudit.core import paths
 from newsaudit.core.config import ENGINES, load_params
 from newsaudit.pipeline import AuditContext, audit
@@ -60,5 +58,6 @@ def run(args) -> None:
 
 
 def _write_report(ctx: AuditContext, staged: Path) -> None:
-    """The report, written beside the staged results (moved into ``--out`` with them)."""
-    write_audit_report(staged, pd.read_parquet(staged / "pages.parquet"), ctx.summary)
+    """The report, written beside the staged results (moved into ``--out`` with them). The pages
+    table is given as its file, read column by column by the report: never the corpus text whole."""
+    write_audit_report(staged, staged / "pages.parquet", ctx.summary)
