@@ -4,9 +4,12 @@ frequent-line counts spilled to disk on every merge (a budget of one row), signa
 from __future__ import annotations
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from newsaudit.core.config import Execution
 from newsaudit.engines.dispatch import run_step
+from newsaudit.engines.stream import batches
 from newsaudit.steps.boilerplate.params import BoilerplateParams
 from newsaudit.steps.boilerplate.step import BoilerplateStep
 from newsaudit.steps.dedup.params import DuplicatesParams
@@ -37,3 +40,20 @@ def test_spilled_counts_and_stored_signatures_give_the_in_memory_tables(small_co
     assert out["memory"][0][2]["near_dup_cluster"].value_counts().max() > 5
     assert len(out["stream"][1]["frequent_lines"]) > 0  # the frequent-line filter took part
     assert sorted(p.name for p in tmp_path.iterdir() if "partial" in p.name or ".npy" in p.name) == []
+
+
+def test_reading_batch_by_batch_holds_a_batch_not_the_table(tmp_path):
+    """pyarrow's pre-buffering reader keeps every column chunk it has read: a pass over a table
+    would end up holding all of it. The engine's reader must not."""
+    path = tmp_path / "pages.parquet"
+    group_rows, groups = 200, 40
+    text = pa.array([f"{i:06d} " + "w" * 5000 for i in range(group_rows * groups)])  # ~1 MB a group
+    pq.write_table(pa.table({"clean_text": text}), path, row_group_size=group_rows, compression="none")
+    del text
+    start = pa.total_allocated_bytes()
+    held, rows = 0, 0
+    for batch in batches(path, group_rows, ["clean_text"]):
+        rows += len(batch)
+        held = max(held, pa.total_allocated_bytes() - start)
+    assert rows == group_rows * groups
+    assert held < 8 * 2**20  # a few row groups (1 MB each) at most, not the 40 MB table
