@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from newsaudit.core.errors import NewsauditError
+from newsaudit.lib.minhash import estimated_jaccard
 from newsaudit.steps.dedup.exact import (
     assign,
     canonical,
@@ -74,7 +75,7 @@ def test_cluster_fields_from_component_labels():
 
     def similarity(pairs: np.ndarray) -> np.ndarray:
         asked.append(pairs.tolist())
-        return (sig[pairs[:, 0]] == sig[pairs[:, 1]]).mean(axis=1)
+        return estimated_jaccard(sig, pairs)
 
     fields, pointed = cluster_columns(keyed, labels, similarity)
     assert sorted(fields.index.tolist()) == [0, 1, 2, 3, 4]  # the keyed rows, by row number
