@@ -25,22 +25,25 @@ from newsaudit.core.step import Step
 from newsaudit.engines import memory
 from newsaudit.engines.dispatch import run_step
 from newsaudit.lib.measure import Measurement, measure
-from newsaudit.lib.tables import has_text, read_small
+from newsaudit.lib.tables import has_text, read_columns
 from newsaudit.steps.boilerplate.clean import REASONS
 from newsaudit.steps.boilerplate.linemodel import LineModel, load_line_model
 from newsaudit.steps.boilerplate.params import BoilerplateParams
+from newsaudit.steps.boilerplate.stats import STATS_COLUMNS as BOILERPLATE_COLUMNS
 from newsaudit.steps.boilerplate.stats import stats_from_files
 from newsaudit.steps.boilerplate.step import BoilerplateStep
 from newsaudit.steps.classify.model import load_model
 from newsaudit.steps.classify.score import ClassifyParams
+from newsaudit.steps.classify.stats import STATS_COLUMNS as CLASSIFY_COLUMNS
 from newsaudit.steps.classify.stats import corpus_stats as classify_stats
 from newsaudit.steps.classify.step import ClassifyStep
 from newsaudit.steps.dedup.params import DuplicatesParams
+from newsaudit.steps.dedup.stats import STATS_COLUMNS as DUPLICATES_COLUMNS
 from newsaudit.steps.dedup.stats import duplicate_stats
 from newsaudit.steps.dedup.step import DedupStep
 from newsaudit.steps.ingest.doc import display_path
 from newsaudit.steps.ingest.readers import CorpusParams, IngestParams
-from newsaudit.steps.ingest.step import IngestStep, summarise
+from newsaudit.steps.ingest.step import SUMMARY_COLUMNS, IngestStep, summarise
 
 log = logging.getLogger(__name__)
 
@@ -182,6 +185,24 @@ def chain(ctx: AuditContext, src: Path) -> list[tuple[str, Callable[[], Step]]]:
     ]
 
 
+def _step_with_stats(
+    ctx: AuditContext, name: str, step: Step, state: dict, written: Path, removed_path: Path
+) -> None:
+    """The step's statistics into ``ctx.summary``, from the table it wrote: each reads back only the
+    columns it needs (``STATS_COLUMNS``), so the statistics hold a dozen values a page."""
+    if name == "boilerplate":
+        pages = read_columns(written, BOILERPLATE_COLUMNS)
+        ctx.summary["boilerplate"] = stats_from_files(pages, removed_path, step.params)
+    elif name == "duplicates":
+        pages = read_columns(written, DUPLICATES_COLUMNS)
+        pages["_has_text"] = has_text(written)
+        ctx.summary["duplicates"] = duplicate_stats(pages, step.params)
+        if state.get("near_notes"):
+            ctx.summary["engine"]["duplicates"] = state["near_notes"]
+    else:
+        ctx.summary["predictions"] = classify_stats(read_columns(written, CLASSIFY_COLUMNS))
+
+
 def _measured(name: str, ctx: AuditContext, fn: Callable[[], Any]) -> Any:
     if not ctx.measure:
         return fn()
@@ -237,19 +258,19 @@ def _audit(
     ingest_params = section(params, "ingest", IngestParams)
     current = steps_dir / "ingest.parquet"
     ingest_step = IngestStep(CorpusParams(path=str(corpus), include=[]), ingest_params)
-    _measured(
-        "ingest",
-        ctx,
-        lambda: run_step(
+
+    def ingest() -> None:
+        run_step(
             ingest_step,
             ex,
             None,
             current,
             workers=ex.workers.ingest,
             row_group_size=ingest_params.row_group_size,
-        ),
-    )
-    ctx.summary["ingest"] = summarise(read_small(current))
+        )
+        ctx.summary["ingest"] = summarise(read_columns(current, SUMMARY_COLUMNS))
+
+    _measured("ingest", ctx, ingest)  # a step's figures include its statistics' time and memory
     ctx.summary["steps"], ctx.summary["skipped_steps"] = ["ingest"], {}
     removed_path = steps_dir / "removed_lines.parquet"
     for name, build in chain(ctx, current):
@@ -267,23 +288,13 @@ def _audit(
             or getattr(step.params, "batch_size", 2000)
         )
         side = {"removed_lines": removed_path} if name == "boilerplate" else {}
-        state = _measured(
+        _measured(
             name,
             ctx,
-            lambda step=step, src=current, dst=nxt, side=side, w=workers, r=rows: run_step(
-                step, ex, src, dst, side, r, w
+            lambda name=name, step=step, src=current, dst=nxt, side=side, w=workers, r=rows: _step_with_stats(
+                ctx, name, step, run_step(step, ex, src, dst, side, r, w), dst, removed_path
             ),
         )
-        small = read_small(nxt)
-        if name == "boilerplate":
-            ctx.summary["boilerplate"] = stats_from_files(small, removed_path, step.params)
-        elif name == "duplicates":
-            small["_has_text"] = has_text(nxt)
-            ctx.summary["duplicates"] = duplicate_stats(small, step.params)
-            if state.get("near_notes"):
-                ctx.summary["engine"]["duplicates"] = state["near_notes"]
-        else:
-            ctx.summary["predictions"] = classify_stats(small)
         current.unlink()
         current = nxt
         ctx.summary["steps"].append(name)

@@ -18,10 +18,10 @@ from newsaudit.core.config import execution, load_params, section
 from newsaudit.core.errors import NewsauditError
 from newsaudit.core.io import counts, leftover, pick, records, write_json, write_tables
 from newsaudit.engines.dispatch import run_step
-from newsaudit.lib.tables import read_small
+from newsaudit.lib.tables import read_columns
 from newsaudit.steps.boilerplate.linemodel import load_line_model
 from newsaudit.steps.boilerplate.params import BoilerplateParams
-from newsaudit.steps.boilerplate.stats import stats_from_files
+from newsaudit.steps.boilerplate.stats import STATS_COLUMNS, stats_from_files
 from newsaudit.steps.boilerplate.step import BoilerplateStep
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ def run(args) -> None:
     step = BoilerplateStep(params, load_line_model(model_path))
     out, removed = Path(args.out), Path(args.removed)
     run_step(step, ex, pages_path, out, {"removed_lines": removed}, params.batch_rows, ex.workers.boilerplate)
-    small = read_small(out)
+    small = read_columns(out, STATS_COLUMNS)
     stats = stats_from_files(small, removed, params)
     headline, tables = split_metrics(stats)
     write_json(headline, Path(args.metrics))

@@ -13,6 +13,22 @@ from newsaudit.steps.boilerplate.clean import REASONS
 from newsaudit.steps.boilerplate.lines import normalize_lines
 from newsaudit.steps.boilerplate.params import BoilerplateParams
 
+# What :func:`corpus_stats`, :func:`http_status_stats` and the stage's plots read of the pages table
+# (lib.tables.read_columns reads only these back: the statistics hold a dozen values a page).
+STATS_COLUMNS = (
+    "doc_id",
+    "source",
+    "clean_status",
+    "boilerplate_chars",
+    "clean_n_chars",
+    "boilerplate_frac",
+    "is_error_page",
+    "error_kind",
+    "error_prefix_chars",
+    "error_prefix_kind",
+    "http_status",
+)
+
 
 def _r(x: float) -> float:
     return round(float(x), 4)
@@ -73,10 +89,12 @@ def corpus_stats(
         }
     removed = removed[removed["reason"].isin(["site_template", "pattern"])]
     if len(removed):
-        src_of = dict(
-            zip(pages["doc_id"].astype(str), pages.get("source", pd.Series(dtype=object)), strict=False)
-        )
         tmp = removed[removed["reason"].isin(["site_template", "pattern"])].copy()
+        # the source of only the pages that have such lines (not a dict over every page of the corpus)
+        ids = pages["doc_id"].astype(str)
+        with_lines = ids.isin(set(tmp["doc_id"].astype(str)))
+        sources = pages["source"] if "source" in pages else pd.Series(None, index=pages.index, dtype=object)
+        src_of = dict(zip(ids[with_lines], sources[with_lines], strict=True))
         tmp["norm"] = normalize_lines(tmp["text"].tolist())
         tmp["src"] = tmp["doc_id"].map(src_of)
         agg = tmp.groupby("norm").agg(

@@ -6,6 +6,16 @@ from typing import Any
 
 import pandas as pd
 
+# What :func:`corpus_stats` reads of the pages table (lib.tables.read_columns reads only these back).
+STATS_COLUMNS = (
+    "source",
+    "language",
+    "classified",
+    "conflict_label",
+    "unclassified_reason",
+    "cluster_size",
+)
+
 
 def corpus_stats(annotated: pd.DataFrame) -> dict[str, Any]:
     """Counts and shares by source and language; shares are over classified pages only."""

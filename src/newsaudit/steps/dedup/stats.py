@@ -11,6 +11,20 @@ from newsaudit.lib.gopher import GOPHER_THRESHOLDS, STAT_COLUMNS
 from newsaudit.lib.minhash import s_curve, s_curve_midpoint
 from newsaudit.steps.dedup.params import DuplicatesParams
 
+# What :func:`duplicate_stats` and the stage's plots read of the pages table (lib.tables.read_columns
+# reads only these back; the text is replaced by a ``_has_text`` column, lib.tables.has_text).
+STATS_COLUMNS = (
+    "doc_id",
+    "source",
+    "status",
+    "is_error_page",
+    "exact_dup_of",
+    "near_dup_cluster",
+    "is_representative",
+    "repeated_paragraphs_removed",
+    *STAT_COLUMNS,
+)
+
 
 def _r(x: float, nd: int = 4) -> float | None:
     return None if x is None or (isinstance(x, float) and np.isnan(x)) else round(float(x), nd)

@@ -46,6 +46,10 @@ class IngestStep:
         return out
 
 
+# What :func:`summarise` reads: the audit reads only these columns back (lib.tables.read_columns).
+SUMMARY_COLUMNS = ("status", "format", "reason_code", "n_chars", "source", "language", "encoding")
+
+
 def summarise(pages: pd.DataFrame) -> dict:
     """Counts for ``reports/metrics/ingest.json``; asserts inputs == accepted + rejected."""
     by_status = pages["status"].value_counts().to_dict()
