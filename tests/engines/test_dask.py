@@ -20,6 +20,7 @@ from newsaudit.core.config import DaskSettings, Execution
 from newsaudit.core.errors import NewsauditError
 from newsaudit.core.step import output_schema
 from newsaudit.engines import memory, stream
+from newsaudit.engines.dask import lsh
 from newsaudit.engines.dask import run as dask_run
 from newsaudit.engines.dask.cluster import connect, plain_strings
 from newsaudit.engines.dask.frames import pages_frame, split_rows
@@ -164,6 +165,23 @@ def test_components_on_the_cluster_give_the_local_clusters(client, tables, tmp_p
     got = pd.read_parquet(tmp_path / "dask.parquet")
     pd.testing.assert_frame_equal(got, pd.read_parquet(tmp_path / "memory.parquet"), check_exact=True)
     assert got["near_dup_cluster"].value_counts().max() > 5
+
+
+def test_similarity_fetched_a_chunk_of_pairs_at_a_time_gives_the_local_table(
+    client, tables, tmp_path, monkeypatch
+):
+    """The client gathers signatures for a chunk of (page, representative) pairs at a time; with
+    chunks of 3 pairs (many chunks) the similarities, in order, are the in-memory engine's."""
+    monkeypatch.setattr(lsh, "PAIR_CHUNK", 3)
+    out, _, _ = dask_run.run(client, DedupStep(DUP), pages_frame(tables[1], ROWS), SETTINGS)
+    want, _ = memory.run(DedupStep(DUP), pd.read_parquet(tables[1]), {})
+    got = _compute(client, out).sort_index()
+    in_clusters = want["sim_to_representative"].notna() & ~want["is_representative"]
+    assert in_clusters.sum() > 3 * 3  # more pairs than three chunks
+    np.testing.assert_array_equal(
+        got["sim_to_representative"].to_numpy(float), want["sim_to_representative"].to_numpy(float)
+    )
+    assert got["near_dup_cluster"].fillna("").tolist() == want["near_dup_cluster"].fillna("").tolist()
 
 
 def test_forests_merged_in_any_tree_give_the_connected_components():

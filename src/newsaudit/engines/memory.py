@@ -3,6 +3,7 @@ tested against, and what the benchmarks and small audits use."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -87,15 +88,14 @@ def components(phase: Components, batches: list[pd.DataFrame], state: State) -> 
 
 
 def cluster_on_client(sig: np.ndarray, n_shingles: np.ndarray, nodes, lsh) -> Clusters:
+    similarity = partial(estimated_jaccard, sig)
     if not len(nodes):
-        return Clusters(
-            np.empty(0, dtype=np.int64), lambda p: estimated_jaccard(sig, p), {"candidate_pairs": 0}
-        )
+        return Clusters(np.empty(0, dtype=np.int64), similarity, {"candidate_pairs": 0})
     labels, pairs, _, n_cand = cluster_labels(
         sig, n_shingles, node_rank(nodes), lsh.bands, lsh.rows, lsh.threshold, lsh.max_bucket_pairs
     )
     notes = {"candidate_pairs": n_cand, "verified_edges": len(pairs)}
-    return Clusters(labels, lambda p: estimated_jaccard(sig, p), notes)
+    return Clusters(labels, similarity, notes)
 
 
 def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:

@@ -26,7 +26,7 @@ from distributed import Client
 
 from newsaudit.core.step import LSH, Clusters, Signatures
 from newsaudit.lib.graph import connected_labels
-from newsaudit.lib.minhash import band_keys, candidate_pairs, estimated_jaccard
+from newsaudit.lib.minhash import PAIR_CHUNK, band_keys, candidate_pairs, estimated_jaccard
 
 log = logging.getLogger(__name__)
 
@@ -157,12 +157,18 @@ def components(client: Client, sigs: dd.DataFrame, n_nodes: int, lsh: LSH, max_e
     empty = sigs[sigs["n_shingles"] == 0]["pos"].compute().to_numpy(np.int64)
     labels[empty] = -1
 
-    def similarity(pairs: np.ndarray) -> np.ndarray:
-        pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    def chunk_similarity(pairs: np.ndarray) -> np.ndarray:
         wanted = np.unique(pairs)
         got = sigs[sigs["pos"].isin(wanted.tolist())][["pos", "sig"]].compute().set_index("pos")
         matrix = _sig_matrix(got["sig"].reindex(wanted), lsh.num_perm)
         return estimated_jaccard(matrix, np.searchsorted(wanted, pairs))
+
+    def similarity(pairs: np.ndarray) -> np.ndarray:
+        # a chunk of pairs at a time, so the client holds at most 2 * PAIR_CHUNK signatures
+        # (not one per clustered page); each chunk is one pass over the persisted signatures
+        pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+        parts = [chunk_similarity(pairs[s : s + PAIR_CHUNK]) for s in range(0, len(pairs), PAIR_CHUNK)]
+        return np.concatenate(parts) if parts else np.empty(0, dtype=float)
 
     notes["shuffles"] = [
         "LSH buckets: one row per (node, band) shuffled on (band, key)",
