@@ -16,7 +16,7 @@ from newsaudit.lib.tables import read_small
 from newsaudit.pipeline import annotate_boilerplate, run_step
 from newsaudit.steps.boilerplate.clean import annotate_batch
 from newsaudit.steps.boilerplate.params import BoilerplateParams
-from newsaudit.steps.boilerplate.stats import corpus_stats, stats_from_files
+from newsaudit.steps.boilerplate.stats import corpus_stats, stats_from_files, top_lines
 from newsaudit.steps.boilerplate.step import BoilerplateStep
 
 
@@ -250,6 +250,25 @@ def test_batches_cleaned_alone_give_the_whole_tables_rows(templated):
         pd.testing.assert_frame_equal(pd.concat([p[0] for p in parts]), whole)
         removed = pd.concat([p[1] for p in parts], ignore_index=True)
         pd.testing.assert_frame_equal(removed, whole_removed)
+
+
+def test_top_lines_counted_batch_by_batch_are_the_whole_tables(templated):
+    """The top template and pattern lines, counted over batches of removed lines cut anywhere (a
+    page's lines split across batches), are those of one group-by over the whole table."""
+    out, removed = annotate_boilerplate(templated, TEMPLATED_PARAMS, None)
+    whole = top_lines([removed], out, 50)
+    assert len(whole) > 3 and max(r["pages"] for r in whole) >= 10
+    assert any(r["sources"] > 1 for r in whole) and {r["reason"] for r in whole} <= {
+        "site_template",
+        "pattern",
+    }
+    for size in (1, 2, 5, 64):
+        batches = [removed.iloc[i : i + size] for i in range(0, len(removed), size)]
+        assert top_lines(batches, out, 50) == whole, size
+    # the counts are pages, not lines: a page's line repeated in the next batch counts once
+    at = int(np.flatnonzero(removed["reason"].astype(str).isin(["site_template", "pattern"]))[-1])
+    again = [removed.iloc[: at + 1], removed.iloc[at : at + 1], removed.iloc[at + 1 :]]
+    assert top_lines(again, out, 50) == whole
 
 
 @pytest.mark.parametrize(("rows", "workers"), [(7, 1), (16, 2)])

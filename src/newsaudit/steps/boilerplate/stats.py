@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
-import pyarrow.parquet as pq
 
 from newsaudit.lib import storage
 from newsaudit.steps.boilerplate.clean import REASONS
@@ -35,14 +35,24 @@ def _r(x: float) -> float:
 
 
 def corpus_stats(
-    pages: pd.DataFrame, removed: pd.DataFrame, params: BoilerplateParams, totals: dict | None = None
+    pages: pd.DataFrame,
+    removed: pd.DataFrame | Iterable[pd.DataFrame],
+    params: BoilerplateParams,
+    totals: dict | None = None,
 ) -> dict:
-    """The stage's metrics. ``totals`` ({"lines": {reason: n}, "chars": {reason: n}}) are the removed
-    lines' counts when ``removed`` holds only the template and pattern lines (the streaming stage)."""
+    """The stage's metrics. ``removed`` is every removed line (a table), or, with ``totals``
+    ({"lines": {reason: n}, "chars": {reason: n}}: the removed lines' counts), batches of the
+    template and pattern lines in file order (the streaming stage: :func:`stats_from_files`)."""
+    if totals is None:
+        assert isinstance(removed, pd.DataFrame), "batches of removed lines need their totals"
+        chars = removed.assign(n=removed["text"].str.len()).groupby("reason", observed=False)["n"].sum()
+        totals = {
+            "chars": {str(k): int(v) for k, v in chars.items()},
+            "lines": {str(k): int(v) for k, v in removed["reason"].value_counts().sort_index().items()},
+        }
     acc = pages[pages["clean_status"].notna()]
     total = int(acc["boilerplate_chars"].sum() + acc["clean_n_chars"].sum()) if len(acc) else 0
     frac = acc["boilerplate_frac"].astype(float)
-    chars_by_reason = removed.assign(n=removed["text"].str.len()).groupby("reason", observed=False)["n"].sum()
     stats: dict = {
         "n_pages": len(pages),
         "n_pages_cleaned": len(acc),
@@ -51,12 +61,8 @@ def corpus_stats(
             q: _r(frac.quantile(v)) if len(frac) else 0.0
             for q, v in (("p10", 0.1), ("p25", 0.25), ("median", 0.5), ("p75", 0.75), ("p90", 0.9))
         },
-        "removed_chars_by_reason": totals["chars"]
-        if totals
-        else {str(k): int(v) for k, v in chars_by_reason.items()},
-        "removed_lines_by_reason": totals["lines"]
-        if totals
-        else {str(k): int(v) for k, v in removed["reason"].value_counts().sort_index().items()},
+        "removed_chars_by_reason": totals["chars"],
+        "removed_lines_by_reason": totals["lines"],
         "status_counts": {str(k): int(v) for k, v in acc["clean_status"].value_counts().sort_index().items()},
         "error_pages_by_kind": {
             str(k): int(v)
@@ -87,25 +93,64 @@ def corpus_stats(
             str(s): {"pages": int(r.pages), "removed_char_share": _r(r.removed / max(1, r.removed + r.kept))}
             for s, r in by_src.sort_index().iterrows()
         }
-    removed = removed[removed["reason"].isin(["site_template", "pattern"])]
-    if len(removed):
-        tmp = removed[removed["reason"].isin(["site_template", "pattern"])].copy()
-        # the source of only the pages that have such lines (not a dict over every page of the corpus)
-        ids = pages["doc_id"].astype(str)
-        with_lines = ids.isin(set(tmp["doc_id"].astype(str)))
-        sources = pages["source"] if "source" in pages else pd.Series(None, index=pages.index, dtype=object)
-        src_of = dict(zip(ids[with_lines], sources[with_lines], strict=True))
-        tmp["norm"] = normalize_lines(tmp["text"].tolist())
-        tmp["src"] = tmp["doc_id"].map(src_of)
-        agg = tmp.groupby("norm").agg(
-            pages=("doc_id", "nunique"), sources=("src", "nunique"), reason=("reason", "first")
-        )
-        agg = agg.reset_index().sort_values(["pages", "norm"], ascending=[False, True]).head(params.top_lines)
-        stats["top_boilerplate_lines"] = [
-            {"line": r.norm[:120], "pages": int(r.pages), "sources": int(r.sources), "reason": str(r.reason)}
-            for r in agg.itertuples()
-        ]
+    top = top_lines([removed] if isinstance(removed, pd.DataFrame) else removed, pages, params.top_lines)
+    if top:
+        stats["top_boilerplate_lines"] = top
     return stats
+
+
+TOP_REASONS = ("site_template", "pattern")
+
+
+def top_lines(batches: Iterable[pd.DataFrame], pages: pd.DataFrame, n: int) -> list[dict]:
+    """The ``n`` site-template and pattern lines (normalised) on most pages, with how many pages and
+    sources each is on, from batches of removed lines (doc_id, text, reason) in file order.
+
+    Counted as the batches go, so memory grows with the distinct lines, not with the corpus: a
+    page's lines are written together, so a (line, page) pair seen again is either in the same
+    batch (dropped there) or the page that runs across the batch boundary, which is the last page
+    seen with that line. Exact, as a group-by over the whole table would be; the test compares.
+    """
+    ids = pages["doc_id"].astype(str)
+    source_of = pd.Series(pages["source"].to_numpy() if "source" in pages else None, index=ids)
+    source_of = source_of[~source_of.index.duplicated(keep="last")]
+    page_counts: Counter = Counter()
+    last_page: dict[str, str] = {}
+    first_reason: dict[str, str] = {}
+    line_sources: set[tuple[str, str]] = set()
+    for batch in batches:
+        part = batch[batch["reason"].astype(str).isin(TOP_REASONS)]
+        if not len(part):
+            continue
+        frame = pd.DataFrame(
+            {
+                "norm": normalize_lines(part["text"].tolist()),
+                "doc_id": part["doc_id"].astype(str).to_numpy(),
+                "reason": part["reason"].astype(str).to_numpy(),
+            }
+        )
+        for norm, reason in frame.groupby("norm", sort=False)["reason"].first().items():
+            first_reason.setdefault(norm, reason)
+        frame = frame.drop_duplicates(["norm", "doc_id"])
+        new = frame[frame["doc_id"].to_numpy() != frame["norm"].map(last_page).to_numpy()]
+        page_counts.update(new["norm"].value_counts().to_dict())
+        last_page.update(frame.groupby("norm", sort=False)["doc_id"].last().to_dict())
+        src = new["doc_id"].map(source_of)
+        line_sources.update((a, b) for a, b in zip(new["norm"], src, strict=True) if pd.notna(b))
+    if not page_counts:
+        return []
+    agg = pd.DataFrame({"norm": list(page_counts), "pages": list(page_counts.values())})
+    agg = agg.sort_values(["pages", "norm"], ascending=[False, True]).head(n)
+    sources = Counter(norm for norm, _ in line_sources)
+    return [
+        {
+            "line": r.norm[:120],
+            "pages": int(r.pages),
+            "sources": int(sources[r.norm]),
+            "reason": first_reason[r.norm],
+        }
+        for r in agg.itertuples()
+    ]
 
 
 def http_status_stats(acc: pd.DataFrame) -> dict:
@@ -152,6 +197,8 @@ def removed_totals(path: Path) -> dict[str, dict[str, int]]:
 def stats_from_files(small: pd.DataFrame, removed_path: Path, params: BoilerplateParams) -> dict:
     """The boilerplate statistics from the written files: no page text, and of the removed lines
     only those that feed the top-lines table (site templates and patterns)."""
-    top = pq.read_table(removed_path, filters=[("reason", "in", ["site_template", "pattern"])]).to_pandas()
-    top["reason"] = pd.Categorical(top["reason"].astype(str), categories=list(REASONS))
-    return corpus_stats(small, top, params, totals=removed_totals(removed_path))
+    batches = (
+        rb.to_pandas()
+        for rb in storage.open_parquet(removed_path).iter_batches(columns=["doc_id", "text", "reason"])
+    )
+    return corpus_stats(small, batches, params, totals=removed_totals(removed_path))
