@@ -113,9 +113,16 @@ def test_targets_are_judged_only_when_measured():
     assert t["met"] == {
         "pages_per_s_at_100k": False,
         "peak_rss_mb_at_1m": None,
+        "peak_rss_ratio_1m_over_100k": None,
         "time_ratio_100k_over_10k": False,
         "near_dup_speedup_vs_datasketch": True,
     }
+    report["runs"].append(
+        {"pages": 1_000_000, "overall": {"seconds": 1300.0, "pages_per_s": 769.0, "peak_rss_mb": 1300.0}}
+    )
+    t = check_targets(report, BenchParams().targets)
+    assert t["measured"]["peak_rss_ratio_1m_over_100k"] == round(1300 / 950, 3)
+    assert t["met"]["peak_rss_mb_at_1m"] is True and t["met"]["peak_rss_ratio_1m_over_100k"] is False
 
 
 def test_memory_per_page_shows_the_bytes_each_extra_page_adds():
