@@ -78,7 +78,7 @@ explore: $(INSTALLED) ## Walk through an audit: make explore AUDIT=DIR writes DI
 	$(BIN)/jupyter nbconvert --to html --no-input --template-file src/newsaudit/templates/nbconvert_offline.html.j2 \
 	    --output-dir "$(AUDIT)" "$(AUDIT)/explore.ipynb"
 
-bench: repro ## Throughput/memory benchmark at 10k and 100k pages vs datasketch/rensa/datatrove (~15 min) -> reports/metrics/benchmark.json
+bench: repro ## Throughput/memory benchmark at 10k, 100k and 1M pages vs datasketch/rensa/datatrove (~1.5 h) -> reports/metrics/benchmark.json
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/newsaudit bench
 
 plots: repro ## Render the DVC plots to dvc_plots/index.html (offline template)
