@@ -13,7 +13,14 @@ import pytest
 
 from newsaudit.core.config import ParamsError
 from newsaudit.core.errors import NewsauditError
+from newsaudit.lib.tables import has_text, read_small
 from newsaudit.pipeline import audit, check_out_dir
+from newsaudit.steps.boilerplate.params import BoilerplateParams
+from newsaudit.steps.boilerplate.stats import stats_from_files
+from newsaudit.steps.classify.stats import corpus_stats as classify_stats
+from newsaudit.steps.dedup.params import DuplicatesParams
+from newsaudit.steps.dedup.stats import duplicate_stats
+from newsaudit.steps.ingest.step import summarise
 
 LINE_MODEL = Path(__file__).resolve().parents[1] / "models" / "line_model.skops"
 TEXT = (
@@ -137,6 +144,14 @@ def test_audit_with_trained_models_runs_every_step(tmp_path, labels_bundle):
     assert {"conflict_prob", "cluster_size", "unclassified_reason"} <= set(pages.columns)
     # the error-prefixed copy is the representative (longest); its duplicate is not scored
     assert pages["unclassified_reason"].tolist().count("near_duplicate") == 1
+    # each step's statistics read back only its STATS_COLUMNS: the same figures as from every column
+    whole = read_small(tmp_path / "out" / "pages.parquet")
+    assert summary["ingest"] == summarise(whole)
+    removed = tmp_path / "out" / "removed_lines.parquet"
+    assert summary["boilerplate"] == stats_from_files(whole, removed, BoilerplateParams())
+    with_text = whole.assign(_has_text=has_text(tmp_path / "out" / "pages.parquet"))
+    assert summary["duplicates"] == duplicate_stats(with_text, DuplicatesParams())
+    assert summary["predictions"] == classify_stats(whole)
 
 
 @pytest.mark.parametrize("engine", ["memory", "stream"])

@@ -6,7 +6,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from newsaudit.lib.tables import has_text, read_small
+from newsaudit.lib.tables import has_text, read_columns, read_small
 
 
 def test_read_small_leaves_the_text_columns_out(tmp_path):
@@ -26,3 +26,12 @@ def test_has_text_batch_by_batch(tmp_path):
     empty = tmp_path / "e.parquet"
     pq.write_table(table.slice(0, 0), empty)
     assert has_text(empty).tolist() == []
+
+
+def test_read_columns_reads_only_the_wanted_columns_the_table_has(tmp_path):
+    path = tmp_path / "p.parquet"
+    pd.DataFrame(
+        {"doc_id": ["a", "b"], "url": ["u", "v"], "clean_text": ["x", None], "n": [1, 2]}
+    ).to_parquet(path)
+    got = read_columns(path, ("n", "doc_id", "missing"))
+    assert list(got.columns) == ["doc_id", "n"] and got["n"].tolist() == [1, 2]  # the table's order
