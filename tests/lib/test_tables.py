@@ -6,6 +6,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from newsaudit.lib import storage
 from newsaudit.lib.tables import has_text, read_columns, read_small
 
 
@@ -35,3 +36,31 @@ def test_read_columns_reads_only_the_wanted_columns_the_table_has(tmp_path):
     ).to_parquet(path)
     got = read_columns(path, ("n", "doc_id", "missing"))
     assert list(got.columns) == ["doc_id", "n"] and got["n"].tolist() == [1, 2]  # the table's order
+
+
+def test_has_text_holds_a_batch_of_text_not_the_table(tmp_path, monkeypatch):
+    """pyarrow's default batch is 65,536 rows (hundreds of MB of news text): has_text reads fewer."""
+    path = tmp_path / "p.parquet"
+    n = 40_000
+    text = pa.array([None if i % 7 == 0 else f"{i:06d} " + "w" * 1000 for i in range(n)])  # ~40 MB
+    pq.write_table(pa.table({"clean_text": text}), path, row_group_size=1000, compression="none")
+    del text
+    start, held = pa.total_allocated_bytes(), []
+    real = storage.parquet_file
+
+    def spied(p):
+        pf = real(p)
+        read = pf.iter_batches
+
+        def each(*args, **kwargs):
+            for batch in read(*args, **kwargs):
+                held.append(pa.total_allocated_bytes() - start)
+                yield batch
+
+        pf.iter_batches = each
+        return pf
+
+    monkeypatch.setattr(storage, "parquet_file", spied)
+    got = has_text(path)
+    assert got.tolist() == [i % 7 != 0 for i in range(n)]
+    assert len(held) > 1 and max(held) < 16 * 2**20  # a few batches of ~2 MB, not the 40 MB column

@@ -30,10 +30,13 @@ def read_columns(path: Location, wanted: tuple[str, ...]) -> pd.DataFrame:
     return pf.read(columns=names).to_pandas()
 
 
+# Rows of text per batch in has_text: pyarrow's default batch (65,536 rows) is ~200 MB of news
+# text, and read after read the process's peak grew by 0.75 GB at 300k pages (measured).
+TEXT_BATCH_ROWS = 2048
+
+
 def has_text(path: Location) -> pd.Series:
     """Whether each row has a ``clean_text``, read batch by batch without keeping the text."""
-    parts = [
-        b.column(0).is_valid().to_numpy(zero_copy_only=False)
-        for b in storage.parquet_file(path).iter_batches(columns=["clean_text"])
-    ]
+    batches = storage.parquet_file(path).iter_batches(batch_size=TEXT_BATCH_ROWS, columns=["clean_text"])
+    parts = [b.column(0).is_valid().to_numpy(zero_copy_only=False) for b in batches]
     return pd.Series(np.concatenate(parts) if parts else np.zeros(0, dtype=bool))
