@@ -25,7 +25,7 @@ from newsaudit.core.step import Step
 from newsaudit.engines import memory
 from newsaudit.engines.dispatch import run_step
 from newsaudit.lib.measure import Measurement, measure
-from newsaudit.lib.tables import has_text, read_columns
+from newsaudit.lib.tables import read_columns
 from newsaudit.steps.boilerplate.clean import REASONS
 from newsaudit.steps.boilerplate.linemodel import LineModel, load_line_model
 from newsaudit.steps.boilerplate.params import BoilerplateParams
@@ -38,8 +38,7 @@ from newsaudit.steps.classify.stats import STATS_COLUMNS as CLASSIFY_COLUMNS
 from newsaudit.steps.classify.stats import corpus_stats as classify_stats
 from newsaudit.steps.classify.step import ClassifyStep
 from newsaudit.steps.dedup.params import DuplicatesParams
-from newsaudit.steps.dedup.stats import STATS_COLUMNS as DUPLICATES_COLUMNS
-from newsaudit.steps.dedup.stats import duplicate_stats
+from newsaudit.steps.dedup.stats import duplicate_stats, stats_table
 from newsaudit.steps.dedup.step import DedupStep
 from newsaudit.steps.ingest.doc import display_path
 from newsaudit.steps.ingest.readers import CorpusParams, IngestParams
@@ -194,9 +193,7 @@ def _step_with_stats(
         pages = read_columns(written, BOILERPLATE_COLUMNS)
         ctx.summary["boilerplate"] = stats_from_files(pages, removed_path, step.params)
     elif name == "duplicates":
-        pages = read_columns(written, DUPLICATES_COLUMNS)
-        pages["_has_text"] = has_text(written)
-        ctx.summary["duplicates"] = duplicate_stats(pages, step.params)
+        ctx.summary["duplicates"] = duplicate_stats(stats_table(written), step.params)
         if state.get("near_notes"):
             ctx.summary["engine"]["duplicates"] = state["near_notes"]
     else:

@@ -21,9 +21,8 @@ from newsaudit.core.io import counts, leftover, pick, records, write_json, write
 from newsaudit.engines.dispatch import run_step
 from newsaudit.lib import storage
 from newsaudit.lib.minhash import s_curve
-from newsaudit.lib.tables import has_text, read_columns
 from newsaudit.steps.dedup.params import DuplicatesParams
-from newsaudit.steps.dedup.stats import STATS_COLUMNS, duplicate_stats
+from newsaudit.steps.dedup.stats import duplicate_stats, stats_table
 from newsaudit.steps.dedup.step import DedupStep
 
 log = logging.getLogger(__name__)
@@ -49,8 +48,7 @@ def run(args) -> None:
         raise NewsauditError(f"{src}: cleaned pages table not found (run the boilerplate stage first)")
     step = DedupStep(params, ex.workers.duplicates)
     run_step(step, ex, src, dst, {}, params.repetition_batch, ex.workers.duplicates)
-    out = read_columns(dst, STATS_COLUMNS)
-    out["_has_text"] = has_text(dst).to_numpy()
+    out = stats_table(dst)
     stats = duplicate_stats(out, params)
     headline, tables = split_metrics(stats)
     write_json(headline, Path(args.metrics))

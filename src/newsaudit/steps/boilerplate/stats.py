@@ -44,7 +44,8 @@ def corpus_stats(
     ({"lines": {reason: n}, "chars": {reason: n}}: the removed lines' counts), batches of the
     template and pattern lines in file order (the streaming stage: :func:`stats_from_files`)."""
     if totals is None:
-        assert isinstance(removed, pd.DataFrame), "batches of removed lines need their totals"
+        if not isinstance(removed, pd.DataFrame):
+            raise TypeError("corpus_stats: batches of removed lines need their totals")
         chars = removed.assign(n=removed["text"].str.len()).groupby("reason", observed=False)["n"].sum()
         totals = {
             "chars": {str(k): int(v) for k, v in chars.items()},

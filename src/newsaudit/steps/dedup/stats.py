@@ -9,6 +9,8 @@ import pandas as pd
 
 from newsaudit.lib.gopher import GOPHER_THRESHOLDS, STAT_COLUMNS
 from newsaudit.lib.minhash import s_curve, s_curve_midpoint
+from newsaudit.lib.storage import Location
+from newsaudit.lib.tables import has_text, read_columns
 from newsaudit.steps.dedup.params import DuplicatesParams
 
 # What :func:`duplicate_stats` and the stage's plots read of the pages table (lib.tables.read_columns
@@ -24,6 +26,14 @@ STATS_COLUMNS = (
     "repeated_paragraphs_removed",
     *STAT_COLUMNS,
 )
+
+
+def stats_table(path: Location) -> pd.DataFrame:
+    """What :func:`duplicate_stats` and the plots read of a written pages table: its
+    ``STATS_COLUMNS`` and, for the text, only a ``_has_text`` column."""
+    pages = read_columns(path, STATS_COLUMNS)
+    pages["_has_text"] = has_text(path).to_numpy()
+    return pages
 
 
 def _r(x: float, nd: int = 4) -> float | None:
