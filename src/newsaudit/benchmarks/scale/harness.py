@@ -15,12 +15,16 @@ from __future__ import annotations
 
 import gc
 import importlib
+import logging
 import math
+import multiprocessing as mp
+import traceback
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from newsaudit.core.errors import NewsauditError
 from newsaudit.lib.measure import measure
 
 DATATROVE_LANGUAGE = "en"  # datatrove's default; its English word tokenizer is spaCy's
@@ -93,3 +97,45 @@ def measured_call(fn: Callable[[], np.ndarray], pages: int) -> tuple[dict[str, A
         peak_rss_above_start_mb=round_or_none(m.peak_above_start_mb),
     )
     return entry, result
+
+
+def in_fresh_process(what: str, fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)`` in a spawned process of its own, its result sent back (it must pickle).
+
+    Each size of the benchmark is audited this way: in one long-lived process, the memory the
+    allocators kept from the 100k run (RSS is a high-water mark: glibc and Arrow's pool rarely give
+    pages back) sat under the 1M run's figures and made them grow with the sizes run before, not
+    with the pages (measured: after the 100k run the parent held 815-842 MB through the 1M ingest,
+    beside two 457 MB workers). ``what`` names the job in the error raised if it fails or dies.
+    """
+    ctx = mp.get_context("spawn")
+    receive, send = ctx.Pipe(duplex=False)
+    root = logging.getLogger()
+    # the child logs as this process does (spawned processes start with logging unconfigured)
+    style = root.handlers[0].formatter if root.handlers and root.handlers[0].formatter else None
+    fmt = getattr(style, "_fmt", None)  # logging has no public getter for a formatter's format
+    proc = ctx.Process(target=_run_child, args=(send, fn, args, root.level, fmt), name=what)
+    proc.start()
+    send.close()  # only the child writes: EOF if it dies without sending
+    try:
+        status, value = receive.recv()
+    except EOFError:
+        status, value = "died", None
+    finally:
+        proc.join()
+        receive.close()
+    if status == "ok":
+        return value
+    if status == "error":
+        raise NewsauditError(f"{what} failed in its process:\n{value}")
+    raise NewsauditError(f"{what}: its process died (exit code {proc.exitcode}) without a result")
+
+
+def _run_child(send: Any, fn: Callable[..., Any], args: tuple, level: int, fmt: str | None) -> None:
+    logging.basicConfig(level=level, format=fmt)
+    try:
+        result = ("ok", fn(*args))
+    except BaseException:  # reported to the parent, which raises it with the traceback
+        result = ("error", traceback.format_exc())
+    send.send(result)
+    send.close()

@@ -32,6 +32,7 @@ from newsaudit.benchmarks.scale.compare_pipeline import compare_pipeline
 from newsaudit.benchmarks.scale.compare_text import compare_text
 from newsaudit.benchmarks.scale.compare_tfidf import compare_tfidf
 from newsaudit.benchmarks.scale.corpus import BenchCorpusParams, build_corpus
+from newsaudit.benchmarks.scale.harness import in_fresh_process
 from newsaudit.benchmarks.scale.warc import run_warc
 from newsaudit.benchmarks.syndication import pair_scores
 from newsaudit.benchmarks.syndication_corpus import SyndicationParams
@@ -131,6 +132,7 @@ def run_size(
             "pages_per_s": round(n_pages / m.seconds, 1),
             "mb_per_s": round(corpus_mb / m.seconds, 2),
             "peak_rss_mb": round(m.peak_rss_mb, 1),
+            "rss_at_start_mb": round(m.start_rss_mb, 1),  # the process tree as the step began
         }
     total = sum(m.seconds for m in ctx.measurements.values())
     pages = pd.read_parquet(out / "pages.parquet", columns=["doc_id", "record_id", "near_dup_cluster"])
@@ -307,14 +309,21 @@ def run_benchmark(
         "machine": machine(),
         "engines": list(engines),
         "corpus_generator": bench.corpus.model_dump(),
-        "runs": [run_size(n, params, bench, syn, engine) for engine in engines for n in sorted(sizes)],
+        # each size in a process of its own: its peak RSS is its own, not the sizes' run before it
+        "runs": [
+            in_fresh_process(f"bench {n} pages ({engine})", run_size, n, params, bench, syn, engine)
+            for engine in engines
+            for n in sorted(sizes)
+        ],
     }
     if compare:
         report["comparison"] = compare_implementations(report["runs"][0], bench, dup, workers)
     if warc_pages:
         folder = Path(bench.folder) / f"n{warc_pages}-seed{bench.corpus.seed}"
         corpus = build_corpus(warc_pages, folder, bench.corpus, syn)
-        report["warc"] = run_warc(corpus, folder, params, Path(bench.models), engines[0])
+        report["warc"] = in_fresh_process(
+            f"bench WARC {warc_pages} pages", run_warc, corpus, folder, params, Path(bench.models), engines[0]
+        )
     report["memory_per_page"] = memory_per_page(report["runs"])
     report["targets"] = check_targets(report, bench.targets)
     return report
