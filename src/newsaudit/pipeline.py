@@ -25,7 +25,7 @@ from newsaudit.core.step import Step
 from newsaudit.engines import memory
 from newsaudit.engines.dispatch import run_step
 from newsaudit.lib.measure import Measurement, measure
-from newsaudit.lib.tables import read_columns
+from newsaudit.lib.tables import column_batches, read_columns
 from newsaudit.steps.boilerplate.clean import REASONS
 from newsaudit.steps.boilerplate.linemodel import LineModel, load_line_model
 from newsaudit.steps.boilerplate.params import BoilerplateParams
@@ -265,7 +265,7 @@ def _audit(
             workers=ex.workers.ingest,
             row_group_size=ingest_params.row_group_size,
         )
-        ctx.summary["ingest"] = summarise(read_columns(current, SUMMARY_COLUMNS))
+        ctx.summary["ingest"] = summarise(column_batches(current, SUMMARY_COLUMNS))
 
     _measured("ingest", ctx, ingest)  # a step's figures include its statistics' time and memory
     ctx.summary["steps"], ctx.summary["skipped_steps"] = ["ingest"], {}

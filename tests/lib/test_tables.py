@@ -7,7 +7,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from newsaudit.lib import storage
-from newsaudit.lib.tables import has_text, read_columns, read_small
+from newsaudit.lib.tables import column_batches, has_text, read_columns, read_small
 
 
 def test_read_small_leaves_the_text_columns_out(tmp_path):
@@ -64,3 +64,12 @@ def test_has_text_holds_a_batch_of_text_not_the_table(tmp_path, monkeypatch):
     got = has_text(path)
     assert got.tolist() == [i % 7 != 0 for i in range(n)]
     assert len(held) > 1 and max(held) < 16 * 2**20  # a few batches of ~2 MB, not the 40 MB column
+
+
+def test_column_batches_cut_the_wanted_columns_into_row_batches(tmp_path):
+    path = tmp_path / "p.parquet"
+    frame = pd.DataFrame({"doc_id": list("abcde"), "clean_text": list("vwxyz"), "n": range(5)})
+    frame.to_parquet(path)
+    parts = list(column_batches(path, ("n", "doc_id", "missing"), rows=2))
+    assert [len(p) for p in parts] == [2, 2, 1]
+    assert pd.concat(parts, ignore_index=True).equals(read_columns(path, ("n", "doc_id")))

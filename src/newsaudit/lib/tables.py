@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pandas as pd
 
@@ -28,6 +30,20 @@ def read_columns(path: Location, wanted: tuple[str, ...]) -> pd.DataFrame:
     pf = storage.parquet_file(path)
     names = [c for c in pf.schema_arrow.names if c in wanted]
     return pf.read(columns=names).to_pandas()
+
+
+# Rows per batch of narrow (non-text) columns: a few MB of values, whatever the corpus size.
+COLUMN_BATCH_ROWS = 65_536
+
+
+def column_batches(
+    path: Location, wanted: tuple[str, ...], rows: int = COLUMN_BATCH_ROWS
+) -> Iterator[pd.DataFrame]:
+    """The ``wanted`` columns the table has, as pandas row batches: for statistics that are sums."""
+    pf = storage.parquet_file(path)
+    names = [c for c in pf.schema_arrow.names if c in wanted]
+    for batch in pf.iter_batches(batch_size=rows, columns=names):
+        yield batch.to_pandas()
 
 
 # Rows of text per batch in has_text: pyarrow's default batch (65,536 rows) is ~200 MB of news

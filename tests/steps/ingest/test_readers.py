@@ -205,3 +205,19 @@ def test_summary_checks_the_invariant():
     )
     with pytest.raises(AssertionError, match="manifest invariant"):
         summarise(pages)
+
+
+@pytest.mark.parametrize("rows", [1, 2, 5])
+def test_summary_summed_batch_by_batch_equals_the_whole_table(corpus_table, rows):
+    pages, whole = corpus_table
+    # a source seen twice must be counted once however the rows are cut
+    twice = pd.concat([pages, pages.head(3)], ignore_index=True)
+    batches = [twice.iloc[i : i + rows] for i in range(0, len(twice), rows)]
+    summary = summarise(iter(batches))
+    assert summary == summarise(twice)
+    ok = twice[twice["status"] == "accepted"]
+    assert summary["distinct_sources"] == ok["source"].nunique() == whole["distinct_sources"]
+    assert summary["inputs"] == len(twice) == whole["inputs"] + 3
+    expected = twice.groupby(["format", "status"]).size()
+    assert {(f, s): n for f, by in summary["by_format"].items() for s, n in by.items()} == expected.to_dict()
+    assert summary["by_language"] == ok["language"].fillna("und").value_counts().sort_index().to_dict()
