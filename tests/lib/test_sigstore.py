@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -57,3 +59,29 @@ def test_a_missing_or_repeated_node_is_an_error(tmp_path):
             store.cluster(np.arange(3), 2, 4, 0.5, 50)
         with pytest.raises(NewsauditError, match="more than 3"):
             store.append(np.array([2]), sig[:1], np.ones(1, np.int64))
+
+
+@pytest.mark.parametrize("budget", [1, 7, 100])
+def test_candidates_merged_window_by_window_give_the_same_clusters(tmp_path, monkeypatch, budget):
+    monkeypatch.setattr(sigstore, "CANDIDATES_PER_WINDOW", budget)  # many windows
+    texts = _texts(240, 4)
+    sig, sizes = MinHasher(num_perm=64, shingle=3).signatures(texts)
+    rank = np.arange(len(texts))
+    want = cluster_labels(sig, sizes, rank, 16, 4, 0.5, 50)
+    with SignatureStore(tmp_path / "s.npy", len(texts), 64) as store:
+        store.append(np.arange(len(texts)), sig, sizes)
+        labels, n_cand, n_edges = store.cluster(rank, 16, 4, 0.5, 50)
+    np.testing.assert_array_equal(labels, want[0])
+    assert (n_cand, n_edges) == (want[3], len(want[1])) and n_edges > 40
+    assert not list(tmp_path.iterdir())  # signatures, band keys and candidate runs removed
+
+
+def test_merge_windows_cover_every_code_once_within_the_budget():
+    rng = np.random.default_rng(5)
+    runs = [np.unique(rng.integers(0, 10_000, size=k)) for k in (0, 30, 500, 1200)]
+    for budget in (1, 8, 64, 10_000):
+        windows = sigstore.merge_windows(runs, budget)
+        got = [np.concatenate([r[a:z] for r, a, z in zip(runs, s, e, strict=True)]) for s, e in windows]
+        assert all(len(w) <= max(budget, len(runs)) for w in got)
+        assert all(w.max() < v.min() for w, v in itertools.pairwise(got) if len(w) and len(v))
+        np.testing.assert_array_equal(np.sort(np.concatenate(got)), np.sort(np.concatenate(runs)))

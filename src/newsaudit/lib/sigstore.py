@@ -9,22 +9,29 @@ plain file writes, so written pages are the kernel's page cache, not this proces
 1. one sequential pass in chunks computes every band key of every page and writes them band-major
    to a second file;
 2. each band's keys (8 bytes a page) are read back alone, and its candidate pairs come from the same
-   :func:`~newsaudit.lib.minhash.band_pairs` as in memory; pair codes are merged into one sorted
-   unique array after each band;
-3. candidates are verified against the signature rows they name, read through a memory map opened
-   per chunk of pairs and unmapped again: the rows a chunk touches are resident only while it
-   runs, so the pages of the map counted in the resident set stay bounded by the chunk, not the
-   corpus. The step's similarity to the representative (:meth:`SignatureStore.similarity`) goes
-   the same way; nothing gathers the signatures of all clustered pages at once.
+   :func:`~newsaudit.lib.minhash.band_pairs` as in memory; the band's sorted unique pair codes
+   are appended to a third file (one sorted run per band). Candidates are not merged in memory:
+   their number grows faster than the pages (1.0 M at 100k bench pages, 5.7 M at 300k), and at 1M
+   the one merged array, its (i, j) pairs and their similarities held 3.7 GB (measured);
+3. the runs are merged window by window of pair codes (:func:`merge_windows`: at most
+   ``CANDIDATES_PER_WINDOW`` codes from all runs at once), each window's unique candidates verified
+   against the signature rows they name, read through a memory map opened per chunk of pairs and
+   unmapped again, and only the verified edges kept. The rows a chunk touches are resident only
+   while it runs, so the pages of the map counted in the resident set stay bounded by the chunk,
+   not the corpus. The step's similarity to the representative
+   (:meth:`SignatureStore.similarity`) goes the same way; nothing gathers the signatures of all
+   clustered pages at once.
 
 The result (labels, candidates, edges) is the one of
 :func:`~newsaudit.lib.minhash.cluster_labels` on the same signatures: same bands, same ranks, same
-verification arithmetic. What stays in memory is a few integers a page (arrival order, shingle
-count, rank, one band's keys, the labels).
+verification arithmetic: windows split the set of candidates, they never drop or repeat one. What
+stays in memory is a few integers a page (arrival order, shingle count, rank, one band's keys, the
+labels), one window of candidates and the verified edges.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 from pathlib import Path
 
@@ -36,6 +43,29 @@ from newsaudit.lib.minhash import band_keys, band_pairs, estimated_jaccard, pair
 
 CHUNK_ROWS = 16_384  # signature rows per sequential read (32 MB at 512 values; their band keys ~3x)
 VERIFY_PAIRS = 8192  # pairs verified per memory map (at most 2 x 8192 rows resident at once)
+# Candidate codes merged and verified at once: with their pairs and similarities about 160 MB.
+CANDIDATES_PER_WINDOW = 4_000_000
+
+
+def merge_windows(runs: list[np.ndarray], budget: int) -> list[tuple[list[int], list[int]]]:
+    """Cut sorted runs of codes into windows of code values, each with at most ``budget`` codes in
+    all: ``(starts, stops)``, one index pair per run and window, windows in code order.
+
+    A window ends before the smallest code found ``budget // len(runs)`` places ahead in any run,
+    so no run gives it more than that many; the run that set the bound advances by that many.
+    """
+    step = max(1, budget // max(len(runs), 1))
+    pos = [0] * len(runs)
+    out: list[tuple[list[int], list[int]]] = []
+    while any(p < len(r) for p, r in zip(pos, runs, strict=True)):
+        ahead = [int(r[p + step]) for p, r in zip(pos, runs, strict=True) if p + step < len(r)]
+        stop = [len(r) for r in runs]
+        if ahead:
+            bound = min(ahead)
+            stop = [int(np.searchsorted(r, bound, side="left")) for r in runs]
+        out.append((pos, stop))
+        pos = stop
+    return out
 
 
 class SignatureStore:
@@ -44,6 +74,7 @@ class SignatureStore:
 
     def __init__(self, path: Path, n: int, num_perm: int) -> None:
         self.path, self.keys_path = path, path.with_name(path.name + ".bands")
+        self.runs_path = path.with_name(path.name + ".candidates")
         self.n, self.num_perm = n, num_perm
         mm = np.lib.format.open_memmap(path, mode="w+", dtype=np.uint32, shape=(max(n, 1), num_perm))
         self.offset = mm.offset
@@ -51,6 +82,7 @@ class SignatureStore:
         self.fh = path.open("r+b")
         self.arrival = np.full(n, -1, dtype=np.int64)  # arrival index -> node position
         self.sizes = np.zeros(n, dtype=np.int64)  # shingles per node position
+        self._rows_of_nodes: np.ndarray | None = None
         self.count = 0
 
     def __enter__(self) -> SignatureStore:
@@ -63,6 +95,7 @@ class SignatureStore:
         self.fh.close()
         self.path.unlink(missing_ok=True)
         self.keys_path.unlink(missing_ok=True)
+        self.runs_path.unlink(missing_ok=True)
 
     def append(self, positions: np.ndarray, matrix: np.ndarray, n_shingles: np.ndarray) -> None:
         k = len(positions)
@@ -107,12 +140,18 @@ class SignatureStore:
             fh.seek(b * self.n * 8)
             return np.fromfile(fh, dtype=np.uint64, count=self.n)
 
+    def _row_of(self) -> np.ndarray:
+        """Node position -> row of the file (arrival index)."""
+        if self._rows_of_nodes is None:
+            self._rows_of_nodes = np.empty(self.n, dtype=np.int64)
+            self._rows_of_nodes[self.arrival] = np.arange(self.n)
+        return self._rows_of_nodes
+
     def similarity(self, pairs: np.ndarray) -> np.ndarray:
         """Estimated Jaccard of pairs of node positions (``(k, 2)``), chunk by chunk, each chunk
         through a memory map of its own (unmapped before the next)."""
         pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
-        at = np.empty(self.n, dtype=np.int64)
-        at[self.arrival] = np.arange(self.n)
+        at = self._row_of()
         sim = np.empty(len(pairs), dtype=float)
         for s in range(0, len(pairs), VERIFY_PAIRS):
             mm = np.load(self.path, mmap_mode="r")
@@ -134,14 +173,32 @@ class SignatureStore:
         active = np.flatnonzero(self.sizes[self.arrival] > 0)  # arrival indices with shingles
         node = self.arrival[active]
         node_rank = np.asarray(rank)[node]
-        codes = np.empty(0, dtype=np.int64)
-        for b in range(bands):
-            pairs = band_pairs(self._band(b)[active], max_bucket_pairs, node_rank)
-            if len(pairs):
-                codes = np.union1d(codes, pair_codes(node[pairs], n))
-        cand = np.stack((codes // n, codes % n), axis=1) if codes.size else np.empty((0, 2), np.int64)
-        sim = self.similarity(cand)
-        edges = cand[sim >= threshold]
+        bounds = [0]
+        with self.runs_path.open("wb") as out:
+            for b in range(bands):
+                pairs = band_pairs(self._band(b)[active], max_bucket_pairs, node_rank)
+                codes = pair_codes(node[pairs], n)  # sorted, unique within the band
+                out.write(codes.tobytes())
+                bounds.append(bounds[-1] + len(codes))
+        n_cand, edges = 0, []
+        if bounds[-1]:
+            every = np.memmap(self.runs_path, dtype=np.int64, mode="r", shape=(bounds[-1],))
+            runs = [every[a:z] for a, z in itertools.pairwise(bounds)]
+            windows = merge_windows(runs, CANDIDATES_PER_WINDOW)
+            del every, runs  # each window maps the file again: its pages leave the resident set
+            for starts, stops in windows:
+                codes = self._window(bounds, starts, stops)
+                n_cand += len(codes)
+                cand = np.stack((codes // n, codes % n), axis=1)
+                edges.append(cand[self.similarity(cand) >= threshold])
+        edges = np.concatenate(edges) if edges else np.empty((0, 2), np.int64)
         labels = connected_labels(n, edges)
         labels[self.sizes == 0] = -1
-        return labels, len(cand), len(edges)
+        return labels, n_cand, len(edges)
+
+    def _window(self, bounds: list[int], starts: list[int], stops: list[int]) -> np.ndarray:
+        """The unique codes of one window of every run, through a map of its own."""
+        every = np.memmap(self.runs_path, dtype=np.int64, mode="r", shape=(bounds[-1],))
+        parts = [np.array(every[b + a : b + z]) for b, a, z in zip(bounds[:-1], starts, stops, strict=True)]
+        del every
+        return np.unique(np.concatenate(parts))
