@@ -25,8 +25,8 @@ from newsaudit.engines.dask import run as dask_run
 from newsaudit.engines.dask.cluster import connect, plain_strings
 from newsaudit.engines.dask.frames import pages_frame, split_rows
 from newsaudit.engines.dask.lsh import forest
+from newsaudit.engines.dispatch import run_step
 from newsaudit.lib.graph import connected_labels
-from newsaudit.pipeline import run_step
 from newsaudit.steps.boilerplate.params import BoilerplateParams
 from newsaudit.steps.boilerplate.step import BoilerplateStep
 from newsaudit.steps.dedup.params import DuplicatesParams

@@ -1,6 +1,6 @@
 """One parity test per step: the memory, stream and Dask engines give the same table, bit for bit.
 
-Every step runs through :func:`newsaudit.pipeline.run_step` from file to file, as the stages run
+Every step runs through :func:`newsaudit.engines.dispatch.run_step` from file to file, as the stages run
 it; the stream engine with small batches (so every corpus-wide phase spans several batches) and
 with a process pool, Dask on a 2-worker LocalCluster with small partitions.
 """

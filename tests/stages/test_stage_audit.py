@@ -178,3 +178,19 @@ def test_without_report_an_old_report_does_not_survive_a_forced_rerun(tmp_path, 
     assert _audit(params_file, corpus, out, "--models", models, "--report") == 0
     assert _audit(params_file, corpus, out, "--models", models, "--force") == 0
     assert not (out / "report.html").exists() and (out / "summary.json").is_file()
+
+
+def test_resume_after_sigkill_gives_the_results_of_an_audit_never_killed(tmp_path, params_file, small_corpus):
+    """SIGKILL once boilerplate has finished; ``--resume`` starts at duplicates, and every output
+    (report included) is byte for byte that of an audit that ran whole."""
+    text = "execution:\n  workers:\n    ingest: 1\n    boilerplate: 1\n    duplicates: 1\n"
+    params = params_file(text)
+    out, models = tmp_path / "o", str(tmp_path / "no-models")
+    flags = ("--models", models, "--report")
+    proc = _start_audit(params, small_corpus, out, *flags)
+    _kill_when(proc, lambda: (out / ".steps" / "boilerplate.done.json").exists())
+    assert (out / ".steps" / "boilerplate.parquet").is_file() and _outputs(out) == {}
+    assert _audit(params_file, small_corpus, out, *flags, "--resume", params=text) == 0
+    assert _audit(params_file, small_corpus, tmp_path / "whole", *flags, params=text) == 0
+    assert _outputs(out) == _outputs(tmp_path / "whole")
+    assert not (out / ".steps").exists()

@@ -28,7 +28,7 @@ from newsaudit.core.config import Section
 from newsaudit.core.errors import NewsauditError
 from newsaudit.lib.extraction_metric import segment_counts, segment_scores, shingle_scores
 from newsaudit.lib.text import html_to_text
-from newsaudit.pipeline import annotate_boilerplate
+from newsaudit.pipeline.reference import annotate_boilerplate
 from newsaudit.steps.boilerplate.linemodel import LineModel
 from newsaudit.steps.boilerplate.lines import split_lines
 from newsaudit.steps.boilerplate.params import BoilerplateParams

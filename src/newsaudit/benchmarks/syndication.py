@@ -4,7 +4,7 @@ The gold set (real article bodies in real site wrappers, syndicated copies pertu
 model, recrawls, same-topic hard negatives) is :mod:`newsaudit.benchmarks.syndication_corpus`.
 Reported per method: adjusted Rand index over all pages, pairwise precision/recall/F1 (pairs of
 pages put in one cluster vs pairs sharing an origin), hard-negative pairs merged. Methods side by
-side: ours (:func:`newsaudit.pipeline.annotate_duplicates`, the stage itself), the text-dedup
+side: ours (:func:`newsaudit.pipeline.reference.annotate_duplicates`, the stage itself), the text-dedup
 MinHash configuration (word 5-grams of text-dedup's tokenisation, 256 permutations, datasketch LSH
 at threshold 0.7 with its optimal bands/rows, every bucket merged by union-find without
 verification, as text-dedup does), and exact-hash dedup (hash of the text).
@@ -37,7 +37,7 @@ from newsaudit.core.errors import NewsauditError
 from newsaudit.lib.frequent_lines import drop_frequent_lines
 from newsaudit.lib.graph import connected_labels
 from newsaudit.lib.minhash import near_duplicate_clusters, words_of
-from newsaudit.pipeline import annotate_duplicates
+from newsaudit.pipeline.reference import annotate_duplicates
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,10 @@ may not lie inside the corpus (the next audit would ingest it).
 Crash safety: every file (the report too) is written whole under ``DIR/.steps/`` and renamed into
 ``DIR`` at the end, ``summary.json`` last; a run killed at any moment leaves the previous results or
 none, never a truncated file, and the same command then runs again. ``DIR/.audit.lock`` keeps a
-second audit off the same ``--out`` (it stops with a clear error).
+second audit off the same ``--out`` (it stops with a clear error). Each step that finishes leaves
+a marker in ``DIR/.steps/``; ``--resume`` starts after the last finished step when the corpus
+files (names, sizes, times), parameters (``execution`` aside), models and code are those of the
+killed run, and runs everything again otherwise (:mod:`newsaudit.pipeline.resume`).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from pathlib import Path
 
 from newsaudit.core import paths
 from newsaudit.core.config import ENGINES, load_params
-from newsaudit.pipeline import AuditContext, audit
+from newsaudit.pipeline.audit import AuditContext, audit
 from newsaudit.report.render import write_audit_report
 
 
@@ -30,6 +33,12 @@ def register(sub) -> None:
     p.add_argument("--models", type=Path, default=paths.MODELS, help="trained artefacts (default: models/)")
     p.add_argument("--force", action="store_true", help="replace results already in --out")
     p.add_argument("--report", action="store_true", help="also write DIR/report.html (self-contained HTML)")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="reuse the steps an audit on this --out finished before it was killed (same corpus files, "
+        "params, models and code); without it that work is discarded",
+    )
     p.add_argument(
         "--engine",
         choices=(*ENGINES, "local"),
@@ -54,6 +63,7 @@ def run(args) -> None:
         engine=args.engine,
         scheduler=args.scheduler,
         finish=_write_report if args.report else None,
+        resume=args.resume,
     )
 
 

@@ -3,7 +3,9 @@
 Reads params sections ``bench``, ``bench_duplicates`` (the text generator), ``duplicates`` and
 ``execution`` (our MinHash threads in the comparison), and hands the whole parameter document to
 the audit it runs; writes ``reports/metrics/benchmark.json`` (the report shows it) and prints a
-summary. The work is :mod:`newsaudit.benchmarks.scale.run`.
+summary. The work is :mod:`newsaudit.benchmarks.scale.run`. A 1M-page run takes hours: each
+finished part is saved in ``bench.folder/benchmark.partial.json`` as it ends, and ``--resume``
+starts a killed run where it stopped (the file goes once the results are written).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ log = logging.getLogger(__name__)
 
 # The metrics file keeps its name (the report and dvc.yaml's report stage read it).
 OUT = paths.metrics("benchmark")
+CHECKPOINT_NAME = "benchmark.partial.json"  # in bench.folder: each finished part as it ends
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -52,6 +55,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "bench.warc_pages; 0: none)",
     )
     p.add_argument("--out", type=Path, default=OUT)
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the sizes (and comparison, WARC row) a killed run finished, saved in "
+        "BENCH_FOLDER/benchmark.partial.json, and resume its unfinished audit after the last finished "
+        "step; parts measured with other params or code run again",
+    )
     p.add_argument("--no-compare", action="store_true", help="skip the datasketch/rensa/datatrove comparison")
     p.add_argument(
         "--engine",
@@ -70,6 +80,7 @@ def run(args: argparse.Namespace) -> None:
     dup = section(params, "duplicates", DuplicatesParams)
     workers = execution(params).workers.duplicates
     sizes = [10_000_000] if args.ten_million else (args.pages or bench.sizes)
+    checkpoint = Path(bench.folder) / CHECKPOINT_NAME
     report = run_benchmark(
         params,
         bench,
@@ -80,7 +91,10 @@ def run(args: argparse.Namespace) -> None:
         engines=tuple(args.engine),
         workers=workers,
         warc_pages=0 if args.ten_million else (bench.warc_pages if args.warc is None else args.warc),
+        checkpoint=checkpoint,
+        resume=args.resume,
     )
     write_json(report, args.out)
+    checkpoint.unlink(missing_ok=True)  # complete: the next run measures afresh unless resumed
     log.info("bench: results -> %s", args.out)
     print_summary(report)

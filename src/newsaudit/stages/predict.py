@@ -23,7 +23,7 @@ from newsaudit.core import paths
 from newsaudit.core.config import Execution, load_params, section
 from newsaudit.core.errors import NewsauditError
 from newsaudit.engines.dispatch import run_step
-from newsaudit.pipeline import annotate_predictions
+from newsaudit.pipeline.reference import annotate_predictions
 from newsaudit.stages.classify import classify_params
 from newsaudit.steps.classify.model import load_model
 from newsaudit.steps.ingest.readers import CorpusParams, IngestParams

@@ -12,8 +12,9 @@ import pytest
 from newsaudit.core.config import Execution
 from newsaudit.core.errors import NewsauditError
 from newsaudit.engines import memory
+from newsaudit.engines.dispatch import run_step
 from newsaudit.lib.tables import read_small
-from newsaudit.pipeline import annotate_boilerplate, run_step
+from newsaudit.pipeline.reference import annotate_boilerplate
 from newsaudit.steps.boilerplate.clean import annotate_batch
 from newsaudit.steps.boilerplate.params import BoilerplateParams
 from newsaudit.steps.boilerplate.stats import corpus_stats, stats_from_files, top_lines

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from newsaudit.core.config import Execution
-from newsaudit.pipeline import annotate_predictions, run_step
+from newsaudit.engines.dispatch import run_step
+from newsaudit.pipeline.reference import annotate_predictions
 from newsaudit.steps.classify.score import ClassifyParams, cluster_sizes, score_texts, unclassified_reason
 from newsaudit.steps.classify.stats import corpus_stats
 from newsaudit.steps.classify.step import ClassifyStep

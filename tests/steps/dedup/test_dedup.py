@@ -13,7 +13,8 @@ from newsaudit.core.config import Execution
 from newsaudit.core.errors import NewsauditError
 from newsaudit.core.io import write_json
 from newsaudit.engines import memory
-from newsaudit.pipeline import annotate_duplicates, run_step
+from newsaudit.engines.dispatch import run_step
+from newsaudit.pipeline.reference import annotate_duplicates
 from newsaudit.steps.dedup.params import DuplicatesParams
 from newsaudit.steps.dedup.stats import duplicate_stats
 from newsaudit.steps.dedup.step import DedupStep

@@ -14,7 +14,7 @@ import pytest
 
 from newsaudit.core.config import Execution, StepWorkers
 from newsaudit.engines import memory
-from newsaudit.pipeline import run_step
+from newsaudit.engines.dispatch import run_step
 from newsaudit.steps.ingest.readers import CorpusParams, IngestParams
 from newsaudit.steps.ingest.step import IngestStep, summarise
 

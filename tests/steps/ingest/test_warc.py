@@ -17,7 +17,8 @@ import pytest
 
 from newsaudit.core.config import Execution, StepWorkers
 from newsaudit.engines import memory
-from newsaudit.pipeline import annotate_boilerplate, run_step
+from newsaudit.engines.dispatch import run_step
+from newsaudit.pipeline.reference import annotate_boilerplate
 from newsaudit.steps.boilerplate.params import BoilerplateParams
 from newsaudit.steps.boilerplate.stats import http_status_stats
 from newsaudit.steps.ingest.readers import CorpusParams, IngestParams

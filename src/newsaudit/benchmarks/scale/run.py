@@ -2,7 +2,7 @@
 
 For each size N it builds (or reuses) a corpus of N pages from real mirrored text with planted
 syndicated copies (:mod:`newsaudit.benchmarks.scale.corpus`), runs the audit on it
-(:func:`newsaudit.pipeline.audit`, the same code as ``newsaudit audit``: ingest -> boilerplate ->
+(:func:`newsaudit.pipeline.audit.audit`, the same code as ``newsaudit audit``: ingest -> boilerplate ->
 duplicates -> classify, with per-step wall time and sampled peak RSS of the process tree), and
 scores the near-duplicate clusters against the planted truth. The same run then compares the
 near-duplicate stage with datasketch, rensa and datatrove, and our Gopher statistics with
@@ -32,14 +32,15 @@ from newsaudit.benchmarks.scale.compare_pipeline import compare_pipeline
 from newsaudit.benchmarks.scale.compare_text import compare_text
 from newsaudit.benchmarks.scale.compare_tfidf import compare_tfidf
 from newsaudit.benchmarks.scale.corpus import BenchCorpusParams, build_corpus
-from newsaudit.benchmarks.scale.harness import in_fresh_process
+from newsaudit.benchmarks.scale.saved import SavedParts, bench_key
 from newsaudit.benchmarks.scale.warc import run_warc
 from newsaudit.benchmarks.syndication import pair_scores
 from newsaudit.benchmarks.syndication_corpus import SyndicationParams
 from newsaudit.core import paths
 from newsaudit.core.config import Section
 from newsaudit.core.errors import NewsauditError
-from newsaudit.pipeline import audit
+from newsaudit.pipeline.audit import audit
+from newsaudit.pipeline.outdir import STEP_NAMES
 from newsaudit.steps.dedup.params import DuplicatesParams
 
 log = logging.getLogger(__name__)
@@ -113,9 +114,16 @@ def near_duplicate_quality(pages: pd.DataFrame, truth: pd.DataFrame) -> dict[str
 
 
 def run_size(
-    n_pages: int, params: dict, bench: BenchParams, syn: SyndicationParams, engine: str = "local"
+    n_pages: int,
+    params: dict,
+    bench: BenchParams,
+    syn: SyndicationParams,
+    engine: str = "local",
+    resume: bool = False,
 ) -> dict[str, Any]:
-    """Build the N-page corpus (or reuse it), audit it with measurements, score the clusters."""
+    """Build the N-page corpus (or reuse it), audit it with measurements, score the clusters.
+    ``resume``: an audit of this corpus killed part-way starts after its last finished step (the
+    reused steps keep the figures measured when they ran; ``resumed_steps`` names them)."""
     folder = Path(bench.folder) / f"n{n_pages}-seed{bench.corpus.seed}"
     t0 = time.perf_counter()
     corpus = build_corpus(n_pages, folder, bench.corpus, syn)
@@ -123,7 +131,9 @@ def run_size(
     corpus_mb = _mb(corpus)
     log.info("bench: %d pages (%.0f MB) in %s; auditing", n_pages, corpus_mb, corpus)
     out = folder / f"audit-{engine}"
-    ctx = audit(corpus, out, params, Path(bench.models), force=True, measure_steps=True, engine=engine)
+    ctx = audit(
+        corpus, out, params, Path(bench.models), force=True, measure_steps=True, engine=engine, resume=resume
+    )
     stages: dict[str, Any] = {name: {"skipped": why} for name, why in ctx.summary["skipped_steps"].items()}
     # local: one entry per step; dask: ingest, then the per-page steps as one graph
     for name, m in ctx.measurements.items():
@@ -151,7 +161,18 @@ def run_size(
         },
         "near_duplicates_vs_planted": near_duplicate_quality(pages, truth),
         "audit_dir": str(out),
+        "resumed_steps": ctx.resumed,
+        "measured_at": _now(),
     }
+
+
+def _stage_rank(name: str) -> int:
+    """Stages in the order they run (JSON files hold them sorted by name)."""
+    return STEP_NAMES.index(name) if name in STEP_NAMES else len(STEP_NAMES)
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 def compare_implementations(
@@ -221,7 +242,8 @@ def print_summary(report: dict[str, Any]) -> None:
     print(f"{'pages':>9} {'engine':<6} {'stage':<15} {'seconds':>8} {'pages/s':>8} ", end="")
     print(f"{'MB/s':>6} {'peak RSS MB':>11}")
     for run in report["runs"]:
-        for name, s in [*run["stages"].items(), ("overall", run["overall"])]:
+        stages = sorted(run["stages"].items(), key=lambda kv: _stage_rank(kv[0]))
+        for name, s in [*stages, ("overall", run["overall"])]:
             if "seconds" in s:
                 print(
                     f"{run['pages']:>9} {run['engine']:<6} {name:<15} {s['seconds']:>8.1f} "
@@ -293,39 +315,60 @@ def run_benchmark(
     engines: tuple[str, ...] = ("local",),
     workers: int = 2,
     warc_pages: int = 0,
+    checkpoint: Path | None = None,
+    resume: bool = False,
 ) -> dict[str, Any]:
     """Every size on every engine, the implementation comparison, the targets; printed as a table.
 
-    ``params`` is the whole parameter document, handed to :func:`newsaudit.pipeline.audit`;
+    ``params`` is the whole parameter document, handed to :func:`newsaudit.pipeline.audit.audit`;
     ``bench``, ``syn`` and ``dup`` are its ``bench``, ``bench_duplicates`` and ``duplicates``
     sections, ``workers`` our MinHash threads in the comparison (``execution.workers.duplicates``),
     ``warc_pages`` the size of the WARC row (0: none).
+
+    A 1M-page run takes hours: each finished part is written to ``checkpoint`` (if given) as it
+    ends, and ``resume`` keeps the parts a killed run had finished there, when its parameters and
+    code were these (:func:`bench_key`), and resumes a killed audit after its last finished step.
     """
     bad = [n for n in sizes if n < 100]
     if bad:
         raise NewsauditError(f"bench --pages {bad[0]}: sizes must be at least 100 pages")
+    parts = SavedParts(checkpoint, bench_key(params), resume)
+    part = parts.run
     report: dict[str, Any] = {
-        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "measured_at": _now(),
         "machine": machine(),
         "engines": list(engines),
         "corpus_generator": bench.corpus.model_dump(),
-        # each size in a process of its own: its peak RSS is its own, not the sizes' run before it
         "runs": [
-            in_fresh_process(f"bench {n} pages ({engine})", run_size, n, params, bench, syn, engine)
+            part(
+                f"run/{engine}/{n}",
+                f"bench {n} pages ({engine})",
+                run_size,
+                n,
+                params,
+                bench,
+                syn,
+                engine,
+                resume,
+            )
             for engine in engines
             for n in sorted(sizes)
         ],
     }
     if compare:
-        report["comparison"] = compare_implementations(report["runs"][0], bench, dup, workers)
+        report["comparison"] = part(
+            "comparison", "bench comparison", compare_implementations, report["runs"][0], bench, dup, workers
+        )
     if warc_pages:
         folder = Path(bench.folder) / f"n{warc_pages}-seed{bench.corpus.seed}"
         corpus = build_corpus(warc_pages, folder, bench.corpus, syn)
-        report["warc"] = in_fresh_process(
-            f"bench WARC {warc_pages} pages", run_warc, corpus, folder, params, Path(bench.models), engines[0]
+        what = f"bench WARC {warc_pages} pages"
+        report["warc"] = part(
+            f"warc/{warc_pages}", what, run_warc, corpus, folder, params, Path(bench.models), engines[0]
         )
     report["memory_per_page"] = memory_per_page(report["runs"])
     report["targets"] = check_targets(report, bench.targets)
+    report["resumed_parts"] = parts.reused  # measured by the run that was killed, kept by --resume
     return report
 
 

@@ -5,7 +5,7 @@ The benchmark corpus's pages (:mod:`newsaudit.benchmarks.scale.corpus`) are writ
 ``warcinfo`` record, then per page a ``response`` (HTTP 200, ``text/html; charset=utf-8``, the page
 as HTML paragraphs) followed by its ``request``; every ``error_every``-th page is preceded by a
 404 answer with an error body and every ``redirect_every``-th by a 301 pointing at it. The audit
-then reads that one file (:func:`newsaudit.pipeline.audit`, as ``newsaudit audit crawl.warc.gz``)
+then reads that one file (:func:`newsaudit.pipeline.audit.audit`, as ``newsaudit audit crawl.warc.gz``)
 and the row reports records, pages/s per step and overall, and the peak RSS of the process tree:
 the figure that shows a multi-gigabyte WARC is streamed record by record, not loaded.
 """
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from newsaudit.core.errors import NewsauditError
-from newsaudit.pipeline import audit
+from newsaudit.pipeline.audit import audit
 
 log = logging.getLogger(__name__)
 

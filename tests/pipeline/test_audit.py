@@ -14,7 +14,8 @@ import pytest
 from newsaudit.core.config import ParamsError
 from newsaudit.core.errors import NewsauditError
 from newsaudit.lib.tables import has_text, read_small
-from newsaudit.pipeline import audit, check_out_dir
+from newsaudit.pipeline.audit import audit
+from newsaudit.pipeline.outdir import check_out_dir
 from newsaudit.steps.boilerplate.params import BoilerplateParams
 from newsaudit.steps.boilerplate.stats import stats_from_files
 from newsaudit.steps.classify.stats import corpus_stats as classify_stats
@@ -22,7 +23,7 @@ from newsaudit.steps.dedup.params import DuplicatesParams
 from newsaudit.steps.dedup.stats import duplicate_stats
 from newsaudit.steps.ingest.step import summarise
 
-LINE_MODEL = Path(__file__).resolve().parents[1] / "models" / "line_model.skops"
+LINE_MODEL = Path(__file__).resolve().parents[2] / "models" / "line_model.skops"
 TEXT = (
     "Gunmen attacked a checkpoint in the north of the country on Monday, killing two soldiers, police said."
 )
