@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -67,17 +68,42 @@ def split_metrics(out: dict) -> tuple[dict, dict[str, pd.DataFrame]]:
     return headline, tables
 
 
+def read_baseline(path: Path) -> dict[str, Any]:
+    """The benchmark's per-dataset results back from its ``datasets`` table (the metrics file holds
+    only the headline F1): ``{"datasets": {name: nested dict}}``, the shape the variants compare with."""
+    if not path.is_file():
+        raise NewsauditError(f"{path}: run `newsaudit conflibert-benchmark` first (variants compare with it)")
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if "dataset" not in frame.columns:
+        raise NewsauditError(f"{path}: no `dataset` column; rerun `newsaudit conflibert-benchmark`")
+    datasets: dict[str, Any] = {}
+    for row in frame.to_dict(orient="records"):
+        entry: dict[str, Any] = {}
+        for column, text in row.items():
+            if column == "dataset" or text == "":  # empty: a label this dataset does not have
+                continue
+            *parents, last = column.split(".")
+            node = entry
+            for part in parents:
+                node = node.setdefault(part, {})
+            node[last] = json.loads(text) if text[0] in '[{"' else _number(text)
+        datasets[row["dataset"]] = entry
+    return {"datasets": datasets}
+
+
+def _number(text: str) -> Any:
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
 def run(args: argparse.Namespace) -> None:
     params = section(load_params(args.params), NAME, BenchmarkParams)
     pairs = read_pairs(Path(args.pairs or params.leakage_pairs))
     frames = conflibert.read_all(params.conflibert_root, tuple(params.datasets))
     if args.variants is not None:
-        baseline_path = Path(args.metrics)
-        if not baseline_path.is_file():
-            raise NewsauditError(
-                f"{baseline_path}: run `newsaudit conflibert-benchmark` first (variants compare with it)"
-            )
-        baseline = json.loads(baseline_path.read_text(encoding="utf-8"))
+        baseline = read_baseline(Path(args.tables or paths.tables_beside(args.metrics)) / "datasets.csv")
         out = Path(args.variants_out)
         kinds = args.variants or None
         done = None
