@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-from newsaudit.training.ablation import markdown_table, run_ablation, variants, verdict
+from newsaudit.training import recipe
+from newsaudit.training.ablation import markdown_table, passage_scorer, run_ablation, variants, verdict
+from newsaudit.training.features import CountViews
 from newsaudit.training.labels import DatasetRule, LabelsParams
 from newsaudit.training.train import TrainParams
 
@@ -20,6 +23,27 @@ def test_every_row_changes_one_thing_and_names_are_unique():
     # the shipped value never appears as its own alternative
     assert f"C_{shipped.c_grid[0]:g}" not in names
     assert f"web_{shipped.web_negatives}" not in names
+
+
+class _BestRowModel:
+    """Decision value = the row's number: a passage's score says which passage won."""
+
+    def decision(self, views, rows):
+        return np.asarray(rows, dtype=float)
+
+
+def test_lead_passages_come_from_the_first_characters_only():
+    # a quiet lead, then the incident 150 words in
+    texts = [" ".join(["calm"] * 150 + ["bomb"] * 60), " ".join(["calm"] * 40)]
+    whole = CountViews(texts, recipe.view_specs(TrainParams(char_ngrams=False)), 1)
+    passage_scorer(whole, texts, weight=1.0)
+    lead = CountViews(texts, recipe.view_specs(TrainParams(char_ngrams=False)), 1)
+    score = passage_scorer(lead, texts, weight=1.0, chars=300)  # about the first 60 words
+    assert whole.n - 2 == 7 and lead.n - 2 == 1 + 1  # windows of 60 words every 30; 1 each in the lead
+    assert score(_BestRowModel(), np.array([0, 1])).tolist() == [2.0, 3.0]
+    # the window with the incident lies past the lead and is never scored there
+    bomb = list(lead.views[0].terms).index("bomb")
+    assert lead.views[0].counts[2:, bomb].sum() == 0 < whole.views[0].counts[2:, bomb].sum()
 
 
 def test_verdicts_name_what_moved():

@@ -43,6 +43,8 @@ class Variant:
     flip_screening: bool = False
     # score = (1 - w) x the text's decision value + w x its best passage's; 0: the text alone
     passage_weight: float = 0.0
+    # passages from the text's first this-many characters only (None: the whole text)
+    passage_chars: int | None = None
 
 
 FIRST_SHIPPED = {
@@ -139,16 +141,36 @@ def variants(shipped: TrainParams) -> list[Variant]:
             {"max_fpr": 0.02},
             passage_weight=0.75,
         ),
+        Variant(
+            "passage_pooling_0.75_lead",
+            f"passage_pooling_0.75 with passages from the first {shipped.lead_chars or 2500:,} characters "
+            "only (the span the text itself is scored on: a bounded cost per page)",
+            passage_weight=0.75,
+            passage_chars=shipped.lead_chars or 2500,
+        ),
+        Variant(
+            "passage_pooling_0.75_lead_max_fpr_0.02",
+            "passage_pooling_0.75_lead with the threshold rule's max_fpr 0.02",
+            {"max_fpr": 0.02},
+            passage_weight=0.75,
+            passage_chars=shipped.lead_chars or 2500,
+        ),
     ]
     return rows
 
 
 def passage_scorer(
-    views: CountViews, texts: list[str], weight: float = 0.5, words: int = 60, stride: int = 30
+    views: CountViews,
+    texts: list[str],
+    weight: float = 0.5,
+    words: int = 60,
+    stride: int = 30,
+    chars: int | None = None,
 ):
     """``score(model, rows)`` = (1 - weight) x each text's decision value + weight x its best
-    passage's (windows of ``words`` words every ``stride`` words over the whole text)."""
-    parts, owner_arr = passages(texts, words, stride)
+    passage's (windows of ``words`` words every ``stride`` words over the whole text, or over its
+    first ``chars`` characters)."""
+    parts, owner_arr = passages([t[:chars] for t in texts] if chars else texts, words, stride)
     rows_of = views.extend(parts)
 
     def score(model, rows: np.ndarray) -> np.ndarray:
@@ -181,6 +203,7 @@ def measure(
     n_boot: int,
     seed: int,
     passage_weight: float = 0.0,
+    passage_chars: int | None = None,
 ) -> dict[str, Any]:
     """One row of the table: the recipe on train+dev, then leave-one-source-out and the dev set."""
     with one_thread():
@@ -188,7 +211,9 @@ def measure(
         texts = frame["text"].tolist() + dev["text"].tolist()
         views = CountViews(texts, recipe.view_specs(params), params.min_df)
         score = (
-            passage_scorer(views, texts, passage_weight) if passage_weight else recipe.decision_scorer(views)
+            passage_scorer(views, texts, passage_weight, chars=passage_chars)
+            if passage_weight
+            else recipe.decision_scorer(views)
         )
         split = frame["split"].to_numpy()
         fit_rows = np.flatnonzero(np.isin(split, ["train", "dev"]))
@@ -294,7 +319,7 @@ def run_ablation(
         start = time.perf_counter()
         labels = variant_labels(frames, pairs, pool, label_params, v.screen_negatives, v.flip_screening)
         params = shipped.model_copy(update=v.train)
-        measured = measure(labels, dev, params, n_boot, seed, v.passage_weight)
+        measured = measure(labels, dev, params, n_boot, seed, v.passage_weight, v.passage_chars)
         rows[v.name] = {"what": v.what, "changes": v.train, **measured}
         seconds[v.name] = time.perf_counter() - start
         if on_row is not None:
