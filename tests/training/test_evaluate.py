@@ -14,7 +14,7 @@ from newsaudit.core.io import write_json
 from newsaudit.stages import evaluate as evaluate_stage
 from newsaudit.stages import train as train_stage
 from newsaudit.steps.classify.model import best_f1_threshold, example_based_f1
-from newsaudit.training.evaluate import EvaluateParams, error_sample, evaluate, targets
+from newsaudit.training.evaluate import TARGETS, EvaluateParams, error_sample, evaluate, targets
 from newsaudit.training.train import binary_metrics, train_model
 
 
@@ -226,3 +226,6 @@ def test_train_and_evaluate_stages_write_their_outputs(tmp_path, make_labels, sm
         "threshold_curve.csv",
     ]
     assert sorted(p.name for p in plots.iterdir()) == expected
+    # Each target is named in the table beside the metrics (its bound is a column of its own).
+    table = pd.read_csv(tmp_path / "classifier.tables" / "targets.csv")
+    assert list(table["metric"]) == list(TARGETS) and table["target"].between(0, 1).all()

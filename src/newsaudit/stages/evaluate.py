@@ -89,7 +89,7 @@ def split_metrics(metrics: dict) -> tuple[dict, dict[str, pd.DataFrame]]:
             [(side, str(t[0]), t[1]) for side in sorted(terms) for t in terms[side]],
             columns=["class", "term", "weight"],
         ),
-        "targets": rows(metrics.get("targets"), "target"),
+        "targets": rows(metrics.get("targets"), "metric"),  # each row has a "target" bound
         "other": leftover(
             metrics,
             (*HEADLINE, "per_source", "leave_one_source_out.per_source", "errors", "top_terms", "targets"),
